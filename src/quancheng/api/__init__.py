@@ -1,0 +1,1 @@
+"""The native JSON API under /api/v1: thin adapters over the domain services."""

@@ -1,0 +1,110 @@
+"""API routes of identity: the caller, users and API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from quancheng.api.deps import PrincipalDep, ServicesDep
+from quancheng.api.schemas import Me, TokenCreate, TokenIssued, TokenPublic, UserCreate, UserPublic
+from quancheng.errors import FieldError, NotAuthenticated, ValidationFailed
+from quancheng.identity.roles import Permission, Role
+
+router = APIRouter(tags=["identity"])
+
+
+@router.get("/me", response_model=Me)
+def me(actor: PrincipalDep) -> Me:
+    """Who the token or session belongs to and what it may do."""
+    if not actor.is_authenticated:
+        raise NotAuthenticated("log in or present an API token")
+    return Me(
+        username=actor.username,
+        role=actor.role.value if actor.role else None,
+        department_id=actor.department_id,
+        permissions=sorted(p.value for p in actor.permissions),
+    )
+
+
+@router.get("/users", response_model=list[UserPublic])
+def list_users(services: ServicesDep, actor: PrincipalDep) -> list[UserPublic]:
+    """Users of the caller's department (every user for the platform authority)."""
+    actor.require(Permission.USER_MANAGE)
+    users = services.identity.list_users(None if actor.is_platform_admin else actor.department_id)
+    return [
+        UserPublic(
+            id=u.id,
+            username=u.username,
+            display_name=u.display_name,
+            role=u.role,
+            department_id=u.department_id,
+            is_active=u.is_active,
+        )
+        for u in users
+    ]
+
+
+@router.post("/users", response_model=UserPublic, status_code=201)
+def create_user(body: UserCreate, services: ServicesDep, actor: PrincipalDep) -> UserPublic:
+    """Create a user (platform authority, or a department admin in their department)."""
+    actor.require(Permission.USER_MANAGE)
+    if body.role not in set(Role):
+        raise ValidationFailed(
+            "invalid user",
+            errors=[FieldError("role", "invalid_choice", ", ".join(r.value for r in Role))],
+        )
+    user = services.identity.create_user(
+        actor,
+        username=body.username,
+        password=body.password,
+        role=Role(body.role),
+        department=body.department,
+        display_name=body.display_name,
+    )
+    return UserPublic(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        department_id=user.department_id,
+        is_active=user.is_active,
+    )
+
+
+@router.get("/tokens", response_model=list[TokenPublic])
+def list_tokens(services: ServicesDep, actor: PrincipalDep) -> list[TokenPublic]:
+    """The caller's API tokens (never their secrets)."""
+    return [
+        TokenPublic(
+            id=t.id,
+            name=t.name,
+            prefix=t.prefix,
+            permissions=t.permissions,
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            revoked_at=t.revoked_at,
+        )
+        for t in services.identity.list_tokens(actor)
+    ]
+
+
+@router.post("/tokens", response_model=TokenIssued, status_code=201)
+def create_token(body: TokenCreate, services: ServicesDep, actor: PrincipalDep) -> TokenIssued:
+    """Issue an API token; its secret is in this response only."""
+    issued = services.identity.issue_token(
+        actor, name=body.name, permissions=body.permissions, days=body.days
+    )
+    return TokenIssued(
+        id=issued.id,
+        token=issued.token,
+        prefix=issued.prefix,
+        expires_at=issued.expires_at,
+        permissions=list(issued.permissions),
+    )
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: int, services: ServicesDep, actor: PrincipalDep) -> Response:
+    """Revoke a token at once."""
+    actor.require(Permission.TOKEN_MANAGE)
+    services.identity.revoke_token(actor, token_id)
+    return Response(status_code=204)

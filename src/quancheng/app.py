@@ -1,0 +1,160 @@
+"""create_app(settings): the one place where engines, services and routes are wired."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from quancheng import __version__
+from quancheng.api import catalog as catalog_api
+from quancheng.api import identity as identity_api
+from quancheng.catalog.search import CatalogSearch
+from quancheng.catalog.service import CatalogService
+from quancheng.db import Database
+from quancheng.errors import HttpError, PlatformError
+from quancheng.identity.service import IdentityService, PasswordPolicy
+from quancheng.settings import Settings
+
+log = logging.getLogger("quancheng")
+
+API_PREFIX = "/api/v1"
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+}
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a route or command needs, built once per app or CLI call."""
+
+    settings: Settings
+    db: Database
+    identity: IdentityService
+    catalog: CatalogService
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, passwords: PasswordPolicy | None = None
+    ) -> Services:
+        """Build the database and the services for a city."""
+        db = Database(url=settings.resolved_database_url)
+        return cls(
+            settings=settings,
+            db=db,
+            identity=IdentityService(
+                db=db,
+                session_hours=settings.session_hours,
+                login_max_attempts=settings.login_max_attempts,
+                login_window_seconds=settings.login_window_seconds,
+                token_days=settings.token_days,
+                public_catalog=settings.public_catalog,
+                passwords=passwords,
+            ),
+            catalog=CatalogService(db=db, search=CatalogSearch(dialect=db.dialect)),
+        )
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
+    """Build the web application for one city."""
+    services = services or Services.from_settings(settings)
+    app = FastAPI(
+        title="Quancheng 泉城",
+        version=__version__,
+        description="City data platform: catalog, sharing exchange, open data, ledger.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.include_router(catalog_api.router, prefix=API_PREFIX)
+    app.include_router(identity_api.router, prefix=API_PREFIX)
+
+    static_dir = resources.files("quancheng.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="Quancheng API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with services.db.reader() as s:
+            s.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    from quancheng.web.routes import build_router, error_page
+
+    app.include_router(build_router(services))
+
+    def render(request: Request, exc: PlatformError) -> Response:
+        if _wants_json(request):
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return error_page(request, exc)
+
+    @app.exception_handler(PlatformError)
+    def platform_error(request: Request, exc: PlatformError) -> Response:
+        if exc.status >= 500:
+            log.error("platform error: %s", exc.message)
+        return render(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ())[1:]) or "body",
+                "code": str(err.get("type", "invalid")),
+                "message": str(err.get("msg", "")),
+            }
+            for err in exc.errors()
+        ]
+        return render(request, _http_error(422, "the request is not valid", details))
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        return render(request, _http_error(exc.status_code, message, None))
+
+    return app
+
+
+def _http_error(status: int, message: str, details: Any) -> PlatformError:
+    return HttpError(status, _STATUS_CODES.get(status, "error"), message, details=details)
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/healthz")):
+        return True
+    accept = request.headers.get("accept", "")
+    return "text/html" not in accept
+
+
+def app_from_env() -> FastAPI:
+    """The app for uvicorn's factory mode: settings from the QC_* variables."""
+    return create_app(Settings())

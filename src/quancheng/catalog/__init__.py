@@ -1,0 +1,1 @@
+"""The government data resource catalog: entries, codes, classification, versions, search."""

@@ -1,0 +1,95 @@
+"""Full-text search of the catalog: SQLite FTS5 and PostgreSQL tsvector behind one interface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Float, Integer, column, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
+
+import quancheng.catalog.textindex as textindex
+from quancheng.db.models import CatalogEntry
+
+# A match in the name weighs more than one in the abstract, which weighs more than one in
+# the data items: bm25 column weights for FTS5, tsvector weights A/B/C for PostgreSQL.
+SQLITE_MATCH = (
+    "SELECT rowid AS entry_id, -bm25(catalog_search, 10.0, 3.0, 1.0) AS score "
+    "FROM catalog_search WHERE catalog_search MATCH :expr"
+)
+POSTGRES_MATCH = (
+    "SELECT entry_id, ts_rank('{0.1, 0.2, 0.4, 1.0}', document, CAST(:expr AS tsquery)) "
+    "AS score FROM catalog_search WHERE document @@ CAST(:expr AS tsquery)"
+)
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """The three weighted fields of an entry, already turned into index tokens."""
+
+    name: str
+    abstract: str
+    items: str
+
+    @classmethod
+    def of(cls, entry: CatalogEntry) -> SearchDocument:
+        """Tokens of an entry: names in both languages, abstract, keywords, data items."""
+        return cls(
+            name=textindex.index_document(f"{entry.name} {entry.name_en} {entry.code}"),
+            abstract=textindex.index_document(
+                " ".join([entry.abstract, entry.abstract_en, *entry.keywords])
+            ),
+            items=textindex.index_document(
+                " ".join(f"{i.name} {i.name_en} {i.description}" for i in entry.items)
+            ),
+        )
+
+
+class CatalogSearch:
+    """Keeps the full-text index in step with entries and matches queries against it."""
+
+    def __init__(self, *, dialect: str) -> None:
+        self.dialect = dialect
+
+    def index(self, s: Session, entry: CatalogEntry) -> None:
+        """(Re)index an entry inside the caller's transaction."""
+        doc = SearchDocument.of(entry)
+        params = {"id": entry.id, "name": doc.name, "abstract": doc.abstract, "items": doc.items}
+        if self.dialect == "sqlite":
+            s.execute(text("DELETE FROM catalog_search WHERE rowid = :id"), {"id": entry.id})
+            s.execute(
+                text(
+                    "INSERT INTO catalog_search (rowid, name, abstract, items) "
+                    "VALUES (:id, :name, :abstract, :items)"
+                ),
+                params,
+            )
+        else:
+            # Tokens are already normalised; array_to_tsvector keeps them exactly as given.
+            s.execute(
+                text(
+                    "INSERT INTO catalog_search (entry_id, document) VALUES (:id, "
+                    "setweight(array_to_tsvector(string_to_array(:name, ' ')), 'A') || "
+                    "setweight(array_to_tsvector(string_to_array(:abstract, ' ')), 'B') || "
+                    "setweight(array_to_tsvector(string_to_array(:items, ' ')), 'C')) "
+                    "ON CONFLICT (entry_id) DO UPDATE SET document = EXCLUDED.document"
+                ),
+                params,
+            )
+
+    def matches(self, query: str) -> Subquery | None:
+        """A subquery (entry_id, score) of entries matching every word; higher scores first.
+
+        Returns None when the query has no searchable words (then nothing is filtered).
+        """
+        tokens = textindex.query_tokens(query)
+        if not tokens:
+            return None
+        if self.dialect == "sqlite":
+            # Tokens hold only letters, digits and CJK, so quoting makes each a plain term.
+            expr = " ".join(f'"{t}"' for t in tokens[:-1]) + f' "{tokens[-1]}"*'
+            stmt = text(SQLITE_MATCH).bindparams(expr=expr.strip())
+        else:
+            expr = " & ".join([*(f"'{t}'" for t in tokens[:-1]), f"'{tokens[-1]}':*"])
+            stmt = text(POSTGRES_MATCH).bindparams(expr=expr)
+        return stmt.columns(column("entry_id", Integer), column("score", Float)).subquery("matches")

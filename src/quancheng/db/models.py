@@ -1,0 +1,244 @@
+"""SQLAlchemy tables of the metadata database: identity and catalog."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive times; store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Attach UTC to what SQLite returns without a zone."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names for migrations."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+    }
+
+
+class Department(Base):
+    """A government department, district government or public enterprise."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    short_name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(300), default="")
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Department | None] = relationship(remote_side=[id])
+
+
+class User(Base):
+    """A person who logs in; public users belong to no department."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    department: Mapped[Department | None] = relationship()
+
+
+class ApiToken(Base):
+    """An API token: only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    permissions: Mapped[list[str]] = mapped_column(JSON)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    user: Mapped[User] = relationship()
+
+
+class WebSession(Base):
+    """A server-side login session; the cookie holds a secret whose hash is the key."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """A failed login, kept for rate limiting by user name and client address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Classification(Base):
+    """A node of the catalog classification: 类 (level 1), 项 (2), 目 (3)."""
+
+    __tablename__ = "classifications"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    level: Mapped[int] = mapped_column(Integer)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("classifications.code"))
+
+
+class CatalogEntry(Base):
+    """A data resource in the catalog with the national metadata."""
+
+    __tablename__ = "catalog_entries"
+    __table_args__ = (
+        Index("ix_catalog_entries_status_department", "status", "department_id"),
+        Index("ix_catalog_entries_classification", "classification_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(300), default="")
+    abstract: Mapped[str] = mapped_column(Text)
+    abstract_en: Mapped[str] = mapped_column(Text, default="")
+    classification_code: Mapped[str] = mapped_column(ForeignKey("classifications.code"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    format: Mapped[str] = mapped_column(String(30))
+    sharing_type: Mapped[str] = mapped_column(String(20))
+    sharing_conditions: Mapped[str] = mapped_column(Text, default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    sharing_method: Mapped[str] = mapped_column(String(20))
+    open_type: Mapped[str] = mapped_column(String(20))
+    open_conditions: Mapped[str] = mapped_column(Text, default="")
+    update_cycle: Mapped[str] = mapped_column(String(20))
+    security_grade: Mapped[str] = mapped_column(String(20))
+    duty: Mapped[str] = mapped_column(Text, default="")
+    source_system: Mapped[str] = mapped_column(String(200), default="")
+    related_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    department: Mapped[Department] = relationship()
+    classification: Mapped[Classification] = relationship()
+    items: Mapped[list[DataItem]] = relationship(
+        order_by="DataItem.position", cascade="all, delete-orphan"
+    )
+
+
+class DataItem(Base):
+    """One data item (信息项) of a catalog entry."""
+
+    __tablename__ = "data_items"
+    __table_args__ = (UniqueConstraint("entry_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_entries.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    data_type: Mapped[str] = mapped_column(String(2))
+    length: Mapped[int | None] = mapped_column(Integer, default=None)
+    description: Mapped[str] = mapped_column(Text, default="")
+    sensitivity: Mapped[str] = mapped_column(String(30))
+
+
+class CatalogVersion(Base):
+    """A published version of an entry: its full metadata, content hash and diff."""
+
+    __tablename__ = "catalog_versions"
+    __table_args__ = (UniqueConstraint("entry_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_entries.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    diff: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,1 @@
+"""Departments, users, roles, API tokens, sessions and permission checks."""

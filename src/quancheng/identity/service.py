@@ -1,0 +1,479 @@
+"""Identity service: departments, users, password login, sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from quancheng.db import Database
+from quancheng.db.models import ApiToken, Department, LoginAttempt, User, WebSession, utcnow
+from quancheng.errors import (
+    Conflict,
+    FieldError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
+from quancheng.identity.roles import ROLE_PERMISSIONS, Permission, Principal, Role
+
+TOKEN_PREFIX = "qc_"  # noqa: S105 (marks our tokens in logs and scanners)
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
+MIN_PASSWORD = 8
+
+
+class DepartmentKind(StrEnum):
+    """Kinds of providers in a city."""
+
+    CITY_DEPARTMENT = "city_department"
+    DISTRICT_GOVERNMENT = "district_government"
+    PUBLIC_ENTERPRISE = "public_enterprise"
+
+
+def sha256_hex(value: str) -> str:
+    """Hex SHA-256 of a UTF-8 string (for high-entropy secrets: tokens, session ids)."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def credit_code_error(code: str) -> str | None:
+    """Why a 统一社会信用代码 is invalid, or None when it is valid (GB 32100 check)."""
+    try:
+        uscc.validate(code)
+    except StdnumError as exc:
+        return f"invalid unified social credit code: {exc}"
+    return None
+
+
+@dataclass(frozen=True)
+class DepartmentFields:
+    """Validated fields of a department; construction raises ValidationFailed."""
+
+    key: str
+    name: str
+    short_name: str
+    credit_code: str
+    kind: str
+    name_en: str = ""
+    parent_key: str | None = None
+
+    def __post_init__(self) -> None:
+        errors: list[FieldError] = []
+        if not KEY_RE.match(self.key):
+            errors.append(FieldError("key", "invalid", "lowercase letters, digits, - or _"))
+        if not self.name.strip():
+            errors.append(FieldError("name", "required", "a department needs a name"))
+        if not self.short_name.strip():
+            errors.append(FieldError("short_name", "required", "a department needs a short name"))
+        reason = credit_code_error(self.credit_code)
+        if reason:
+            errors.append(FieldError("credit_code", "invalid", reason))
+        if self.kind not in set(DepartmentKind):
+            errors.append(
+                FieldError("kind", "invalid", f"one of {[k.value for k in DepartmentKind]}")
+            )
+        if errors:
+            raise ValidationFailed("invalid department", errors=errors)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A newly created API token: the only time its secret is visible."""
+
+    id: int
+    token: str
+    prefix: str
+    expires_at: datetime
+    permissions: tuple[str, ...]
+
+
+def find_department(s: Session, ref: int | str) -> Department | None:
+    """A department by id, key or full name."""
+    if isinstance(ref, int) or ref.isdigit():
+        return s.get(Department, int(ref))
+    return s.scalar(select(Department).where((Department.key == ref) | (Department.name == ref)))
+
+
+class PasswordPolicy:
+    """Argon2id hashing; the library's recommended parameters unless told otherwise."""
+
+    def __init__(self, *, time_cost: int = 3, memory_cost_kib: int = 65536) -> None:
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib)
+
+    def hash(self, password: str) -> str:
+        """Hash a password for storage."""
+        return self._hasher.hash(password)
+
+    def verify(self, hashed: str, password: str) -> bool:
+        """Whether the password matches the stored hash."""
+        try:
+            return self._hasher.verify(hashed, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+class IdentityService:
+    """Departments, users, login sessions and API tokens."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        session_hours: int = 8,
+        login_max_attempts: int = 5,
+        login_window_seconds: int = 300,
+        token_days: int = 365,
+        public_catalog: bool = True,
+        passwords: PasswordPolicy | None = None,
+    ) -> None:
+        self.db = db
+        self.session_hours = session_hours
+        self.login_max_attempts = login_max_attempts
+        self.login_window = timedelta(seconds=login_window_seconds)
+        self.token_days = token_days
+        self.public_catalog = public_catalog
+        self.passwords = passwords or PasswordPolicy()
+        # A real hash to verify against when the user does not exist, so that a login
+        # for an unknown name takes as long as one with a wrong password.
+        self._dummy_hash = self.passwords.hash(secrets.token_hex(8))
+
+    # -- departments ---------------------------------------------------------------------
+
+    def create_department(self, actor: Principal, fields: DepartmentFields) -> Department:
+        """Register a department (platform authority only)."""
+        actor.require(Permission.DEPARTMENT_MANAGE)
+        with self.db.transaction() as s:
+            return self.add_department(s, fields)
+
+    def add_department(self, s: Session, fields: DepartmentFields) -> Department:
+        """Insert a department inside the caller's transaction (no permission check)."""
+        errors: list[FieldError] = []
+        for column, value in (
+            ("key", fields.key),
+            ("name", fields.name),
+            ("credit_code", fields.credit_code),
+        ):
+            if s.scalar(select(Department.id).where(getattr(Department, column) == value)):
+                errors.append(FieldError(column, "duplicate", f"{value} is already registered"))
+        parent_id = None
+        if fields.parent_key:
+            parent_id = s.scalar(select(Department.id).where(Department.key == fields.parent_key))
+            if parent_id is None:
+                errors.append(FieldError("parent", "unknown", f"no department {fields.parent_key}"))
+        if errors:
+            raise ValidationFailed("invalid department", errors=errors)
+        dept = Department(
+            key=fields.key,
+            name=fields.name.strip(),
+            short_name=fields.short_name.strip(),
+            name_en=fields.name_en.strip(),
+            credit_code=fields.credit_code,
+            kind=fields.kind,
+            parent_id=parent_id,
+        )
+        s.add(dept)
+        s.flush()
+        return dept
+
+    def list_departments(self) -> list[Department]:
+        """Every department, ordered by kind then name."""
+        with self.db.reader() as s:
+            return list(s.scalars(select(Department).order_by(Department.kind, Department.id)))
+
+    def get_department(self, ref: int | str) -> Department:
+        """A department by id, key or name."""
+        with self.db.reader() as s:
+            dept = find_department(s, ref)
+            if dept is None:
+                raise NotFound(f"no department {ref}", details={"department": str(ref)})
+            return dept
+
+    # -- users ---------------------------------------------------------------------------
+
+    def create_user(
+        self,
+        actor: Principal | None,
+        *,
+        username: str,
+        password: str,
+        role: Role,
+        department: int | str | None,
+        display_name: str = "",
+    ) -> User:
+        """Create a user; `actor=None` is the command line acting as the platform itself."""
+        with self.db.transaction() as s:
+            return self.add_user(
+                s,
+                actor,
+                username=username,
+                password=password,
+                role=role,
+                department=department,
+                display_name=display_name,
+            )
+
+    def add_user(
+        self,
+        s: Session,
+        actor: Principal | None,
+        *,
+        username: str,
+        password: str,
+        role: Role,
+        department: int | str | None,
+        display_name: str = "",
+    ) -> User:
+        """Insert a user inside the caller's transaction."""
+        errors: list[FieldError] = []
+        if not USERNAME_RE.match(username):
+            errors.append(
+                FieldError("username", "invalid", "3–64 letters, digits, '.', '_' or '-'")
+            )
+        elif s.scalar(select(User.id).where(User.username == username)):
+            errors.append(FieldError("username", "duplicate", f"{username} is taken"))
+        if len(password) < MIN_PASSWORD:
+            errors.append(
+                FieldError("password", "too_short", f"at least {MIN_PASSWORD} characters")
+            )
+        dept = find_department(s, department) if department is not None else None
+        if department is not None and dept is None:
+            errors.append(FieldError("department", "unknown", f"no department {department}"))
+        if role is not Role.PUBLIC_USER and department is None:
+            errors.append(FieldError("department", "required", f"{role.value} needs a department"))
+        if role is Role.PUBLIC_USER and department is not None:
+            errors.append(FieldError("department", "forbidden", "public users have none"))
+        if errors:
+            raise ValidationFailed("invalid user", errors=errors)
+        if actor is not None:
+            actor.require(Permission.USER_MANAGE, department_id=dept.id if dept else None)
+            if role is Role.PLATFORM_ADMIN and not actor.is_platform_admin:
+                raise PermissionDenied("only the platform authority creates platform admins")
+        user = User(
+            username=username,
+            display_name=display_name or username,
+            password_hash=self.passwords.hash(password),
+            role=role.value,
+            department_id=dept.id if dept else None,
+        )
+        s.add(user)
+        s.flush()
+        return user
+
+    def list_users(self, department: int | str | None = None) -> list[User]:
+        """Users, optionally of one department."""
+        with self.db.reader() as s:
+            query = select(User).order_by(User.id)
+            if department is not None:
+                dept = find_department(s, department)
+                if dept is None:
+                    raise NotFound(f"no department {department}")
+                query = query.where(User.department_id == dept.id)
+            return list(s.scalars(query))
+
+    def set_password(self, username: str, password: str) -> None:
+        """Replace a user's password and end their sessions."""
+        if len(password) < MIN_PASSWORD:
+            raise ValidationFailed(
+                "invalid password",
+                errors=[FieldError("password", "too_short", f"at least {MIN_PASSWORD} characters")],
+            )
+        with self.db.transaction() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise NotFound(f"no user {username}")
+            user.password_hash = self.passwords.hash(password)
+            s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+    def set_active(self, username: str, *, active: bool) -> None:
+        """Enable or disable a user; disabling ends their sessions at once."""
+        with self.db.transaction() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise NotFound(f"no user {username}")
+            user.is_active = active
+            if not active:
+                s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+    @staticmethod
+    def principal_for(user: User, *, token: ApiToken | None = None) -> Principal:
+        """The principal of a user, narrowed to a token's permissions when given."""
+        role = Role(user.role)
+        perms = ROLE_PERMISSIONS[role]
+        if token is not None:
+            perms = perms & frozenset(Permission(p) for p in token.permissions)
+        return Principal(
+            user_id=user.id,
+            username=user.username,
+            role=role,
+            department_id=user.department_id,
+            permissions=perms,
+            token_id=token.id if token else None,
+        )
+
+    # -- login and sessions --------------------------------------------------------------
+
+    def authenticate(self, username: str, password: str, *, client: str) -> User:
+        """Check a password login, refusing after too many recent failures."""
+        now = utcnow()
+        since = now - self.login_window
+        with self.db.transaction() as s:
+            failures = s.scalar(
+                select(func.count())
+                .select_from(LoginAttempt)
+                .where(
+                    LoginAttempt.at >= since,
+                    (LoginAttempt.username == username) | (LoginAttempt.client == client),
+                )
+            )
+            if (failures or 0) >= self.login_max_attempts:
+                raise RateLimited(
+                    "too many failed logins; try again later",
+                    details={"retry_after_seconds": int(self.login_window.total_seconds())},
+                )
+            user = s.scalar(select(User).where(User.username == username))
+            ok = self.passwords.verify(user.password_hash if user else self._dummy_hash, password)
+            if user is None or not ok or not user.is_active:
+                s.add(LoginAttempt(username=username[:64], client=client[:64], at=now))
+                return_error = NotAuthenticated("wrong user name or password")
+            else:
+                s.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+                s.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
+                user.last_login_at = now
+                return user
+        raise return_error
+
+    def start_session(self, user: User) -> tuple[str, str]:
+        """Open a server-side session; returns (cookie secret, CSRF token)."""
+        secret = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        with self.db.transaction() as s:
+            s.add(
+                WebSession(
+                    id_hash=sha256_hex(secret),
+                    user_id=user.id,
+                    csrf_token=csrf,
+                    expires_at=utcnow() + timedelta(hours=self.session_hours),
+                )
+            )
+        return secret, csrf
+
+    def resolve_session(self, secret: str) -> tuple[Principal, str] | None:
+        """The principal and CSRF token of a live session, or None."""
+        with self.db.reader() as s:
+            row = s.get(WebSession, sha256_hex(secret))
+            if row is None or row.expires_at <= utcnow() or not row.user.is_active:
+                return None
+            return self.principal_for(row.user), row.csrf_token
+
+    def end_session(self, secret: str) -> None:
+        """Log out: delete the session."""
+        with self.db.transaction() as s:
+            s.execute(delete(WebSession).where(WebSession.id_hash == sha256_hex(secret)))
+
+    # -- API tokens ----------------------------------------------------------------------
+
+    def issue_token(
+        self,
+        actor: Principal,
+        *,
+        name: str,
+        permissions: Iterable[str] | None = None,
+        days: int | None = None,
+        username: str | None = None,
+    ) -> IssuedToken:
+        """Create an API token for the actor (or, for admins, another user)."""
+        actor.require(Permission.TOKEN_MANAGE)
+        if not name.strip():
+            raise ValidationFailed(
+                "invalid token", errors=[FieldError("name", "required", "name the token")]
+            )
+        with self.db.transaction() as s:
+            user = s.scalar(select(User).where(User.username == (username or actor.username)))
+            if user is None:
+                raise NotFound(f"no user {username}")
+            if user.id != actor.user_id:
+                actor.require(Permission.USER_MANAGE, department_id=user.department_id)
+            return self.add_token(s, user, name=name, permissions=permissions, days=days)
+
+    def add_token(
+        self,
+        s: Session,
+        user: User,
+        *,
+        name: str,
+        permissions: Iterable[str] | None = None,
+        days: int | None = None,
+    ) -> IssuedToken:
+        """Insert a token inside the caller's transaction; scopes beyond the role fail."""
+        allowed = {p.value for p in ROLE_PERMISSIONS[Role(user.role)]}
+        wanted = set(permissions) if permissions is not None else allowed
+        extra = sorted(wanted - allowed)
+        if extra:
+            raise ValidationFailed(
+                "invalid token",
+                errors=[FieldError("permissions", "not_allowed", f"role lacks {', '.join(extra)}")],
+            )
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        expires = utcnow() + timedelta(days=days or self.token_days)
+        row = ApiToken(
+            user_id=user.id,
+            name=name.strip()[:100],
+            prefix=token[:10],
+            token_hash=sha256_hex(token),
+            permissions=sorted(wanted),
+            department_id=user.department_id,
+            expires_at=expires,
+        )
+        s.add(row)
+        s.flush()
+        return IssuedToken(row.id, token, row.prefix, expires, tuple(row.permissions))
+
+    def resolve_token(self, token: str) -> Principal | None:
+        """The principal of a valid, unexpired, unrevoked token, or None."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        with self.db.reader() as s:
+            row = s.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(token)))
+            if (
+                row is None
+                or row.revoked_at is not None
+                or row.expires_at <= utcnow()
+                or not row.user.is_active
+            ):
+                return None
+            return self.principal_for(row.user, token=row)
+
+    def list_tokens(self, actor: Principal) -> Sequence[ApiToken]:
+        """The actor's own tokens (never their secrets)."""
+        actor.require(Permission.TOKEN_MANAGE)
+        with self.db.reader() as s:
+            return list(
+                s.scalars(
+                    select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)
+                )
+            )
+
+    def revoke_token(self, actor: Principal | None, token_id: int) -> None:
+        """Revoke a token: its owner, an admin of its department or the platform may."""
+        with self.db.transaction() as s:
+            row = s.get(ApiToken, token_id)
+            if row is None:
+                raise NotFound(f"no token {token_id}")
+            if actor is not None and row.user_id != actor.user_id:
+                actor.require(Permission.USER_MANAGE, department_id=row.department_id)
+            if row.revoked_at is not None:
+                raise Conflict("token already revoked")
+            row.revoked_at = utcnow()

@@ -1,0 +1,107 @@
+"""The one Settings class: every field is documented and read from a QC_* variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from quancheng.errors import ConfigurationError
+
+# Values that must never protect a real deployment's sessions and tokens.
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "quancheng", "demo"})
+
+
+class Settings(BaseSettings):
+    """Configuration of one Quancheng city; each field maps to a QC_<NAME> variable."""
+
+    model_config = SettingsConfigDict(env_prefix="QC_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path("./quancheng-data"),
+        description="Directory holding the city's files: SQLite and DuckDB databases, keys, "
+        "demo accounts.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the metadata database. Default: SQLite file "
+        "`quancheng.sqlite3` in the data dir. PostgreSQL: "
+        "`postgresql+psycopg://user:password@host/db`.",
+    )
+    datastore_url: str | None = Field(
+        default=None,
+        description="URL of the tabular datastore. Default: DuckDB file `datastore.duckdb` in "
+        "the data dir.",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr("change-me"),
+        description="Secret that protects login sessions and CSRF tokens. "
+        "Must be a long random value outside demo mode; placeholders are rejected.",
+    )
+    demo_mode: bool = Field(
+        default=False,
+        description="Demo mode: accepts the placeholder secret key and shows demo banners. "
+        "Set by `quancheng demo`.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `quancheng serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `quancheng serve` uses.")
+    default_locale: Literal["zh_CN", "en"] = Field(
+        default="zh_CN", description="Language of the web pages when the visitor chose none."
+    )
+    city_name: str = Field(default="济南市", description="The city's name in Chinese.")
+    city_name_en: str = Field(default="Jinan", description="The city's name in English.")
+    public_catalog: bool = Field(
+        default=True,
+        description="Whether published catalog metadata (never the data) may be read without "
+        "logging in.",
+    )
+    session_hours: int = Field(
+        default=8, ge=1, le=720, description="Hours a web login session stays valid."
+    )
+    login_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins allowed per user name and per client address in the window "
+        "before further attempts are refused.",
+    )
+    login_window_seconds: int = Field(
+        default=300, ge=1, description="Length of the login rate-limiting window in seconds."
+    )
+    token_days: int = Field(
+        default=365, ge=1, description="Default validity of a new API token in days."
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark session cookies Secure (set this when serving over HTTPS).",
+    )
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        if not self.demo_mode and self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS:
+            raise ConfigurationError(
+                "QC_SECRET_KEY is a placeholder; set a long random value "
+                "(for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)",
+                details={"setting": "QC_SECRET_KEY"},
+            )
+        if len(self.secret_key.get_secret_value()) < 16 and not self.demo_mode:
+            raise ConfigurationError(
+                "QC_SECRET_KEY must be at least 16 characters long",
+                details={"setting": "QC_SECRET_KEY"},
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The metadata database URL, defaulting to SQLite in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'quancheng.sqlite3').resolve()}"
+
+    @property
+    def resolved_datastore_url(self) -> str:
+        """The datastore URL, defaulting to DuckDB in the data dir."""
+        if self.datastore_url:
+            return self.datastore_url
+        return f"duckdb:///{(self.data_dir / 'datastore.duckdb').resolve()}"

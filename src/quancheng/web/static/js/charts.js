@@ -1,0 +1,121 @@
+/* The home page charts, drawn with ECharts from the JSON embedded in the page. */
+(function () {
+  "use strict";
+
+  var PALETTE = ["#1659c7", "#12a3a0", "#f2a516", "#e0565b", "#6c5ce7", "#2f9e44", "#8a94a6"];
+  // An HTML tooltip carries inline styles, which the pages' CSP refuses; draw it on the canvas.
+  var TOOLTIP_MODE = "richText";
+  var FONT = '-apple-system, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", ' +
+    '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif';
+
+  function barOptions(chart, series, horizontal) {
+    var category = {
+      type: "category",
+      data: horizontal ? chart.labels.slice().reverse() : chart.labels,
+      axisTick: { show: false },
+      axisLine: { lineStyle: { color: "#c9d2e0" } },
+      axisLabel: { color: "#3b4658", fontSize: 12, width: 160, overflow: "truncate" },
+    };
+    var value = {
+      type: "value",
+      minInterval: 1,
+      splitLine: { lineStyle: { color: "#edf1f7" } },
+      axisLabel: { color: "#6b7689" },
+    };
+    return {
+      textStyle: { fontFamily: FONT },
+      grid: { left: 8, right: 32, top: 24, bottom: 8, containLabel: true },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, renderMode: TOOLTIP_MODE },
+      xAxis: horizontal ? value : category,
+      yAxis: horizontal ? category : value,
+      series: [{
+        name: series,
+        type: "bar",
+        data: horizontal ? chart.values.slice().reverse() : chart.values,
+        barMaxWidth: horizontal ? 18 : 36,
+        itemStyle: {
+          borderRadius: horizontal ? [0, 4, 4, 0] : [4, 4, 0, 0],
+          color: new window.echarts.graphic.LinearGradient(0, 0, horizontal ? 1 : 0, horizontal ? 0 : 1, [
+            { offset: 0, color: horizontal ? "#4a8df0" : "#12a3a0" },
+            { offset: 1, color: horizontal ? "#1659c7" : "#0e7f8c" },
+          ]),
+        },
+        label: { show: true, position: horizontal ? "right" : "top", color: "#3b4658", fontSize: 11 },
+      }],
+    };
+  }
+
+  function pieOptions(chart, series, narrow) {
+    return {
+      textStyle: { fontFamily: FONT },
+      color: ["#1659c7", "#f2a516", "#a0aabb"],
+      tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)", renderMode: TOOLTIP_MODE },
+      legend: { bottom: 0, icon: "circle", textStyle: { color: "#3b4658" } },
+      series: [{
+        name: series,
+        type: "pie",
+        radius: ["46%", "70%"],
+        center: ["50%", "44%"],
+        avoidLabelOverlap: true,
+        itemStyle: { borderColor: "#fff", borderWidth: 2 },
+        label: {
+          show: !narrow,
+          color: "#3b4658",
+          formatter: function (params) {
+            return Math.round(params.percent) + "%";
+          },
+        },
+        data: chart.labels.map(function (label, i) {
+          return { name: label, value: chart.values[i] };
+        }),
+      }],
+    };
+  }
+
+  function draw() {
+    var source = document.getElementById("chart-data");
+    if (!source || !window.echarts) {
+      return;
+    }
+    var data = JSON.parse(source.textContent || "{}");
+    var drawn = [];
+    document.querySelectorAll("[data-chart]").forEach(function (element) {
+      var kind = element.getAttribute("data-chart");
+      var chart = data[kind];
+      if (!chart || !chart.values || !chart.values.length) {
+        return;
+      }
+      if (kind === "departments") {
+        // One row per department: the box grows with the list instead of stretching bars.
+        element.style.height = Math.max(180, chart.values.length * 34 + 40) + "px";
+      }
+      // The figure shows the chart box (and hides the plain list) before ECharts measures it.
+      var figure = element.closest("figure");
+      if (figure) {
+        figure.classList.add("is-live");
+      }
+      var instance = window.echarts.init(element, null, { renderer: "canvas" });
+      var options = kind === "sharing"
+        ? pieOptions(chart, data.series, element.clientWidth < 420)
+        : barOptions(chart, data.series, kind === "departments");
+      options.color = options.color || PALETTE;
+      instance.setOption(options);
+      instance.on("click", function (params) {
+        var index = kind === "departments"
+          ? chart.labels.length - 1 - params.dataIndex
+          : params.dataIndex;
+        if (chart.links[index]) {
+          window.location.href = chart.links[index];
+        }
+      });
+      drawn.push(instance);
+    });
+    window.addEventListener("resize", function () {
+      drawn.forEach(function (instance) {
+        instance.resize();
+      });
+    });
+  }
+
+  draw();
+})();

@@ -1,0 +1,169 @@
+"""The `quancheng` command as an operator uses it: init, departments, users, tokens."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from quancheng.app import create_app
+from quancheng.cli import load_settings, main
+from tests.support.city import credit_code
+
+AUTHORITY = credit_code("MB2848264")
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.delenv("QC_SECRET_KEY", raising=False)
+    monkeypatch.delenv("QC_DATA_DIR", raising=False)
+    monkeypatch.delenv("QC_DATABASE_URL", raising=False)
+    return CliRunner()
+
+
+def run(runner: CliRunner, *args: str, ok: bool = True) -> str:
+    result = runner.invoke(main, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code != 0, result.output
+    return result.output
+
+
+def test_init_creates_a_city_with_a_secret_and_an_admin(runner: CliRunner, tmp_path: Path) -> None:
+    data = str(tmp_path / "city")
+    out = run(
+        runner,
+        "init",
+        "--data-dir",
+        data,
+        "--authority-credit-code",
+        AUTHORITY,
+        "--admin-password",
+        "first-admin-password",
+    )
+    assert "admin" in out
+    key = tmp_path / "city" / "secret.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert len(key.read_text().strip()) >= 32
+    # A second init refuses to overwrite the city.
+    again = run(
+        runner,
+        "init",
+        "--data-dir",
+        data,
+        "--authority-credit-code",
+        AUTHORITY,
+        "--admin-password",
+        "first-admin-password",
+        ok=False,
+    )
+    assert "already holds a city" in again
+    assert "bigdata" in run(runner, "department", "list", "--data-dir", data)
+
+
+def test_departments_users_and_tokens_from_the_command_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    data = str(tmp_path / "city")
+    run(
+        runner,
+        "init",
+        "--data-dir",
+        data,
+        "--authority-credit-code",
+        AUTHORITY,
+        "--admin-password",
+        "first-admin-password",
+    )
+    bad = run(
+        runner,
+        "department",
+        "create",
+        "--data-dir",
+        data,
+        "--key",
+        "gaj",
+        "--name",
+        "济南市公安局",
+        "--short-name",
+        "市公安局",
+        "--credit-code",
+        "113701000041867810",
+        ok=False,
+    )
+    assert "credit_code" in bad
+    run(
+        runner,
+        "department",
+        "create",
+        "--data-dir",
+        data,
+        "--key",
+        "gaj",
+        "--name",
+        "济南市公安局",
+        "--short-name",
+        "市公安局",
+        "--credit-code",
+        credit_code("004186781"),
+    )
+    run(
+        runner,
+        "user",
+        "create",
+        "--data-dir",
+        data,
+        "--username",
+        "zhang.wei",
+        "--password",
+        "steward-password",
+        "--role",
+        "data_steward",
+        "--department",
+        "gaj",
+    )
+    unknown = run(
+        runner,
+        "user",
+        "create",
+        "--data-dir",
+        data,
+        "--username",
+        "li.na",
+        "--password",
+        "steward-password",
+        "--role",
+        "data_steward",
+        "--department",
+        "nowhere",
+        ok=False,
+    )
+    assert "department" in unknown
+    token = run(runner, "user", "token", "--data-dir", data, "zhang.wei", "--name", "接口").split()[
+        0
+    ]
+    assert token.startswith("qc_")
+    settings = load_settings(Path(data))
+    with TestClient(create_app(settings)) as client:
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+        assert me["username"] == "zhang.wei"
+        assert me["role"] == "data_steward"
+    run(runner, "user", "disable", "--data-dir", data, "zhang.wei")
+    with TestClient(create_app(settings)) as client:
+        refused = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 401
+    assert "(disabled)" in run(runner, "user", "list", "--data-dir", data)
+
+
+def test_serve_refuses_an_empty_data_dir_and_a_placeholder_secret(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = run(runner, "serve", "--data-dir", str(tmp_path / "nothing"), ok=False)
+    assert "QC_SECRET_KEY" in out
+    monkeypatch.setenv("QC_SECRET_KEY", "a-long-enough-random-secret-value")
+    out = run(runner, "serve", "--data-dir", str(tmp_path / "nothing"), ok=False)
+    assert "quancheng init" in out

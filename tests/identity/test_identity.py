@@ -1,0 +1,181 @@
+"""Departments, users, password login, sessions and API tokens through the identity service."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from quancheng.db.models import ApiToken, User, utcnow
+from quancheng.errors import (
+    NotAuthenticated,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
+from quancheng.identity.roles import Permission, Role
+from quancheng.identity.service import DepartmentFields, PasswordPolicy, credit_code_error
+from tests.support.city import PASSWORD, SmallCity, credit_code
+
+
+def test_credit_code_check_character() -> None:
+    # 济南市公安局-style organ code with its GB 32100 check character, and one digit off.
+    good = credit_code("004186781")
+    assert credit_code_error(good) is None
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    assert "invalid" in (credit_code_error(bad) or "")
+    assert credit_code_error("123") is not None
+
+
+def test_department_fields_report_every_problem() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        DepartmentFields(key="A B", name=" ", short_name="", credit_code="91370100X", kind="club")
+    assert {e.field for e in caught.value.errors} == {
+        "key",
+        "name",
+        "short_name",
+        "credit_code",
+        "kind",
+    }
+
+
+def test_duplicate_department_is_refused(city: SmallCity) -> None:
+    fields = DepartmentFields(
+        key="gaj2",
+        name="济南市公安局",
+        short_name="市公安局",
+        credit_code=credit_code("00000002X"),
+        kind="city_department",
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        city.services.identity.create_department(city.principals["admin"], fields)
+    assert {(e.field, e.code) for e in caught.value.errors} == {
+        ("name", "duplicate"),
+        ("credit_code", "duplicate"),
+    }
+
+
+def test_only_the_platform_registers_departments(city: SmallCity) -> None:
+    fields = DepartmentFields(
+        key="new",
+        name="济南市新设局",
+        short_name="市新设局",
+        credit_code=credit_code("00000099X"),
+        kind="city_department",
+    )
+    with pytest.raises(PermissionDenied):
+        city.services.identity.create_department(city.principals["gaj_admin"], fields)
+    dept = city.services.identity.create_department(city.principals["admin"], fields)
+    assert city.services.identity.get_department("new").id == dept.id
+
+
+def test_password_login_session_and_logout(city: SmallCity) -> None:
+    identity = city.services.identity
+    user = identity.authenticate("gaj_steward", PASSWORD, client="127.0.0.1")
+    secret, csrf = identity.start_session(user)
+    resolved = identity.resolve_session(secret)
+    assert resolved is not None
+    principal, session_csrf = resolved
+    assert principal.role is Role.DATA_STEWARD
+    assert principal.can(Permission.CATALOG_PUBLISH, department_id=city.departments["gaj"])
+    assert not principal.can(Permission.CATALOG_PUBLISH, department_id=city.departments["sthjj"])
+    assert session_csrf == csrf
+    with city.services.db.reader() as s:
+        stored = s.scalar(select(User.password_hash).where(User.username == "gaj_steward"))
+    assert stored is not None and stored.startswith("$argon2id$") and PASSWORD not in stored
+    identity.end_session(secret)
+    assert identity.resolve_session(secret) is None
+
+
+def test_wrong_password_then_rate_limit(city: SmallCity) -> None:
+    identity = city.services.identity
+    for _ in range(identity.login_max_attempts):
+        with pytest.raises(NotAuthenticated):
+            identity.authenticate("gaj_user", "wrong-password", client="10.1.1.1")
+    # Even the right password is refused while the limit holds.
+    with pytest.raises(RateLimited):
+        identity.authenticate("gaj_user", PASSWORD, client="10.1.1.2")
+    # Another user from a fresh address is unaffected.
+    assert identity.authenticate("gaj_admin", PASSWORD, client="10.1.1.3").username == "gaj_admin"
+
+
+def test_disabled_user_cannot_log_in_and_loses_sessions(city: SmallCity) -> None:
+    identity = city.services.identity
+    user = identity.authenticate("citizen", PASSWORD, client="127.0.0.1")
+    secret, _ = identity.start_session(user)
+    identity.set_active("citizen", active=False)
+    assert identity.resolve_session(secret) is None
+    assert identity.resolve_token(city.tokens["citizen"]) is None
+    with pytest.raises(NotAuthenticated):
+        identity.authenticate("citizen", PASSWORD, client="127.0.0.2")
+
+
+def test_tokens_are_hashed_scoped_expiring_and_revocable(city: SmallCity) -> None:
+    identity = city.services.identity
+    steward = city.principals["gaj_steward"]
+    issued = identity.issue_token(steward, name="read only", permissions=["catalog:read"])
+    with city.services.db.reader() as s:
+        row = s.get(ApiToken, issued.id)
+        assert row is not None
+        assert issued.token not in (row.token_hash, row.prefix)
+    principal = identity.resolve_token(issued.token)
+    assert principal is not None
+    assert principal.permissions == frozenset({Permission.CATALOG_READ})
+    with pytest.raises(ValidationFailed):
+        identity.issue_token(steward, name="too much", permissions=["department:manage"])
+    identity.revoke_token(steward, issued.id)
+    assert identity.resolve_token(issued.token) is None
+    expiring = identity.issue_token(steward, name="short", days=1)
+    with city.services.db.transaction() as s:
+        s.execute(
+            update(ApiToken)
+            .where(ApiToken.id == expiring.id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert identity.resolve_token(expiring.token) is None
+
+
+def test_department_admin_manages_only_own_department(city: SmallCity) -> None:
+    identity = city.services.identity
+    admin = city.principals["gaj_admin"]
+    created = identity.create_user(
+        admin,
+        username="gaj_new",
+        password="long-enough-password",
+        role=Role.DEPARTMENT_USER,
+        department="gaj",
+    )
+    assert created.department_id == city.departments["gaj"]
+    with pytest.raises(PermissionDenied):
+        identity.create_user(
+            admin,
+            username="env_new",
+            password="long-enough-password",
+            role=Role.DEPARTMENT_USER,
+            department="sthjj",
+        )
+    with pytest.raises(PermissionDenied):
+        identity.create_user(
+            admin,
+            username="gaj_boss",
+            password="long-enough-password",
+            role=Role.PLATFORM_ADMIN,
+            department="gaj",
+        )
+
+
+def test_user_validation(city: SmallCity) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        city.services.identity.create_user(
+            None, username="x", password="short", role=Role.DATA_STEWARD, department=None
+        )
+    assert {e.field for e in caught.value.errors} == {"username", "password", "department"}
+
+
+def test_production_password_hashing_parameters() -> None:
+    policy = PasswordPolicy()
+    hashed = policy.hash("一个足够长的密码")
+    assert "m=65536,t=3" in hashed
+    assert policy.verify(hashed, "一个足够长的密码")
+    assert not policy.verify(hashed, "另一个密码")

@@ -1,0 +1,122 @@
+"""Deny by default: every route's answer for every role, and no route left out of the table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from starlette.routing import Mount
+
+from tests.support.city import SmallCity, credit_code, entry_fields
+
+ROLES = ("anonymous", "citizen", "gaj_user", "gaj_steward", "env_steward", "gaj_admin", "admin")
+EVERYONE = frozenset(ROLES)
+LOGGED_IN = EVERYONE - {"anonymous"}
+OWNER_STEWARDS = frozenset({"env_steward", "admin"})  # the entry belongs to 生态环境局
+USER_ADMINS = frozenset({"admin", "gaj_admin"})
+
+# (method, route path) -> roles allowed; everyone else gets 401 (anonymous) or 403.
+API_MATRIX: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/healthz"): EVERYONE,
+    ("GET", "/api/v1/docs"): EVERYONE,
+    ("GET", "/api/v1/openapi.json"): EVERYONE,
+    ("GET", "/api/v1/departments"): EVERYONE,
+    ("POST", "/api/v1/departments"): frozenset({"admin"}),
+    ("GET", "/api/v1/departments/{ref}"): EVERYONE,
+    ("GET", "/api/v1/classifications"): EVERYONE,
+    ("GET", "/api/v1/datasets"): EVERYONE,
+    ("POST", "/api/v1/datasets"): OWNER_STEWARDS,
+    ("GET", "/api/v1/datasets/{entry_id}"): EVERYONE,
+    ("PUT", "/api/v1/datasets/{entry_id}"): OWNER_STEWARDS,
+    ("GET", "/api/v1/datasets/{entry_id}/versions"): EVERYONE,
+    ("POST", "/api/v1/datasets/{entry_id}/submit"): OWNER_STEWARDS,
+    ("POST", "/api/v1/datasets/{entry_id}/publish"): OWNER_STEWARDS,
+    ("POST", "/api/v1/datasets/{entry_id}/return"): OWNER_STEWARDS,
+    ("POST", "/api/v1/datasets/{entry_id}/offline"): OWNER_STEWARDS,
+    ("GET", "/api/v1/stats"): EVERYONE,
+    ("GET", "/api/v1/me"): LOGGED_IN,
+    ("GET", "/api/v1/users"): USER_ADMINS,
+    ("POST", "/api/v1/users"): USER_ADMINS,
+    ("GET", "/api/v1/tokens"): LOGGED_IN,
+    ("POST", "/api/v1/tokens"): LOGGED_IN,
+    ("DELETE", "/api/v1/tokens/{token_id}"): frozenset({"gaj_user", "gaj_admin", "admin"}),
+}
+
+
+def routes_of(client: TestClient) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        if isinstance(route.original_route, Mount):
+            continue
+        for method in route.methods or ():
+            if method != "HEAD":
+                found.add((method, route.path))
+    return found
+
+
+def test_every_route_is_in_the_matrix(client: TestClient) -> None:
+    from tests.web_matrix import WEB_MATRIX
+
+    listed = set(API_MATRIX) | set(WEB_MATRIX)
+    assert routes_of(client) - listed == set(), "add new routes to the permission matrix"
+    assert listed - routes_of(client) == set(), "the matrix names routes that do not exist"
+
+
+def make_targets(city: SmallCity) -> dict[str, Any]:
+    steward = city.principals["env_steward"]
+    catalog = city.services.catalog
+    entry = catalog.create(steward, department="sthjj", fields=entry_fields())
+    catalog.submit(steward, entry.id)
+    catalog.publish(steward, entry.id)
+    token = city.services.identity.issue_token(city.principals["gaj_user"], name="target")
+    return {"entry_id": entry.id, "token_id": token.id, "ref": "gaj"}
+
+
+def request_for(method: str, path: str, targets: dict[str, Any], n: int) -> dict[str, Any]:
+    url = path.format(**targets)
+    body: Any = None
+    if path == "/api/v1/departments" and method == "POST":
+        body = {
+            "key": f"new{n}",
+            "name": f"新部门{n}",
+            "short_name": f"新部门{n}",
+            "credit_code": credit_code(f"7{n:07d}X"),
+            "kind": "city_department",
+        }
+    elif path == "/api/v1/datasets" and method == "POST":
+        body = {"department": "sthjj", **entry_fields()}
+    elif method == "PUT":
+        body = entry_fields()
+    elif path == "/api/v1/users" and method == "POST":
+        body = {
+            "username": f"newuser{n}",
+            "password": "long-enough-password",
+            "role": "department_user",
+            "department": "gaj",
+        }
+    elif path == "/api/v1/tokens" and method == "POST":
+        body = {"name": "matrix"}
+    return {"method": method, "url": url, "json": body}
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(API_MATRIX))
+def test_api_route_answers_each_role(
+    client: TestClient,
+    city: SmallCity,
+    method: str,
+    path: str,
+) -> None:
+    allowed = API_MATRIX[(method, path)]
+    for n, role in enumerate(ROLES):
+        targets = make_targets(city)  # an entry taken offline is invisible (404) to later roles
+        headers = {} if role == "anonymous" else city.auth(role)
+        response = client.request(**request_for(method, path, targets, n), headers=headers)
+        if role in allowed:
+            assert response.status_code not in (401, 403), (role, response.text)
+            assert response.status_code < 500, (role, response.text)
+        else:
+            expected = 401 if role == "anonymous" else 403
+            assert response.status_code == expected, (role, response.status_code, response.text)
+            assert response.json()["error"]["code"] in {"not_authenticated", "permission_denied"}

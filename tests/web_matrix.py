@@ -1,0 +1,32 @@
+"""The web pages' rows of the role × route permission matrix (see test_permissions.py)."""
+
+from __future__ import annotations
+
+ROLES = ("anonymous", "citizen", "gaj_user", "gaj_steward", "env_steward", "gaj_admin", "admin")
+EVERYONE = frozenset(ROLES)
+DRAFT_READERS = frozenset({"gaj_user", "gaj_steward", "env_steward", "gaj_admin", "admin"})
+WRITERS = frozenset({"gaj_steward", "env_steward", "gaj_admin", "admin"})
+OWNER_STEWARDS = frozenset({"env_steward", "admin"})  # the target entry belongs to 生态环境局
+
+# (method, route path) -> roles allowed; anonymous visitors are otherwise sent to log in
+# (a redirect or a 401 page), everyone else gets a 403 page.
+WEB_MATRIX: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/"): EVERYONE,
+    ("GET", "/catalog"): EVERYONE,
+    ("GET", "/catalog/{entry_id}"): EVERYONE,
+    ("GET", "/departments"): EVERYONE,
+    ("GET", "/departments/{key}"): EVERYONE,
+    ("GET", "/login"): EVERYONE,
+    ("POST", "/login"): EVERYONE,
+    ("POST", "/logout"): EVERYONE,
+    ("GET", "/lang/{locale}"): EVERYONE,
+    ("GET", "/workspace"): DRAFT_READERS,
+    ("GET", "/workspace/new"): WRITERS,
+    ("POST", "/workspace/new"): WRITERS,
+    ("GET", "/workspace/{entry_id}/edit"): OWNER_STEWARDS,
+    ("POST", "/workspace/{entry_id}/edit"): OWNER_STEWARDS,
+    ("POST", "/workspace/{entry_id}/submit"): OWNER_STEWARDS,
+    ("POST", "/workspace/{entry_id}/publish"): OWNER_STEWARDS,
+    ("POST", "/workspace/{entry_id}/return"): OWNER_STEWARDS,
+    ("POST", "/workspace/{entry_id}/offline"): OWNER_STEWARDS,
+}

@@ -19,7 +19,7 @@ from quancheng.identity.service import DepartmentFields, DepartmentKind
 from quancheng.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
-SECRET_FILE = "secret.key"
+SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
 
 
 def data_dir_option(f: F) -> F:

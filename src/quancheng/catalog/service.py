@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -406,35 +407,45 @@ class CatalogService:
             if conditions is None:
                 return SearchResult(items=[], total=0, facets={f: [] for f in FACET_FIELDS})
             matches = self.search_index.matches(query.q)
-            base: Select[Any] = select(CatalogEntry.id).where(*conditions)
+            # One pass over the hits' facet columns: the full-text match runs once, and
+            # paging, ranking and facet counts come from the same rows.
+            columns = [
+                CatalogEntry.id,
+                CatalogEntry.department_id,
+                CatalogEntry.classification_code,
+                *(getattr(CatalogEntry, name) for name in _ENUM_FILTERS),
+                CatalogEntry.name,
+                CatalogEntry.code,
+                CatalogEntry.updated_at,
+                CatalogEntry.published_at,
+            ]
+            scores: dict[int, float] = {}
+            hits_query = select(*columns).where(*conditions)
             if matches is not None:
-                base = base.join(matches, matches.c.entry_id == CatalogEntry.id)
-            ids = base.subquery("hits")
-            total = s.scalar(select(func.count()).select_from(ids)) or 0
-            page = (
-                select(CatalogEntry)
-                .where(*conditions)
-                .options(
-                    selectinload(CatalogEntry.department), selectinload(CatalogEntry.classification)
+                # Fetch matches once, then filter by id: joining the full-text subquery
+                # made SQLite run the match once per catalog row.
+                scores = {row.entry_id: row.score for row in s.execute(select(matches))}
+                hits_query = hits_query.where(
+                    CatalogEntry.id.in_(select(matches.c.entry_id).scalar_subquery())
                 )
+            hits = s.execute(hits_query).all()
+            ordered = sorted(
+                hits, key=_sort_key(query.sort, scores if matches is not None else None)
             )
-            if matches is not None:
-                page = page.join(matches, matches.c.entry_id == CatalogEntry.id)
-            orders: dict[str, list[Any]] = {
-                "name": [CatalogEntry.name, CatalogEntry.id],
-                "updated": [CatalogEntry.updated_at.desc(), CatalogEntry.id],
-                "code": [CatalogEntry.code],
-            }
-            order = orders.get(query.sort)
-            if order is None:  # relevance
-                order = (
-                    [matches.c.score.desc(), CatalogEntry.id]
-                    if matches is not None
-                    else [CatalogEntry.published_at.desc(), CatalogEntry.id]
+            page_ids = [h.id for h in ordered[query.offset : query.offset + query.limit]]
+            loaded = {
+                e.id: e
+                for e in s.scalars(
+                    select(CatalogEntry)
+                    .where(CatalogEntry.id.in_(page_ids))
+                    .options(
+                        selectinload(CatalogEntry.department),
+                        selectinload(CatalogEntry.classification),
+                    )
                 )
-            items = list(s.scalars(page.order_by(*order).limit(query.limit).offset(query.offset)))
-            facets = self._facets(s, ids)
-        return SearchResult(items=items, total=total, facets=facets)
+            }
+            facets = self._facets(s, hits)
+        return SearchResult(items=[loaded[i] for i in page_ids], total=len(hits), facets=facets)
 
     def _conditions(
         self, s: Session, actor: Principal, query: SearchQuery
@@ -464,25 +475,26 @@ class CatalogService:
         return conditions
 
     @staticmethod
-    def _facets(s: Session, ids: Any) -> dict[str, list[FacetValue]]:
-        in_hits = CatalogEntry.id.in_(select(ids.c.id))
+    @staticmethod
+    def _facets(s: Session, hits: Sequence[Any]) -> dict[str, list[FacetValue]]:
         facets: dict[str, list[FacetValue]] = {}
-        dept_rows = s.execute(
-            select(Department.key, Department.short_name, Department.name_en, func.count())
-            .join(CatalogEntry, CatalogEntry.department_id == Department.id)
-            .where(in_hits)
-            .group_by(Department.key, Department.short_name, Department.name_en)
-            .order_by(func.count().desc(), Department.key)
-        ).all()
-        facets["department"] = [FacetValue(k, n, label, en) for k, label, en, n in dept_rows]
-        prefix = func.substr(CatalogEntry.classification_code, 1, 3)
-        class_rows = s.execute(
-            select(prefix.label("p"), func.count()).where(in_hits).group_by(prefix)
-        ).all()
+        by_dept = Counter(h.department_id for h in hits)
+        depts = {
+            d.id: d for d in s.scalars(select(Department).where(Department.id.in_(list(by_dept))))
+        }
+        facets["department"] = sorted(
+            (
+                FacetValue(depts[i].key, n, depts[i].short_name, depts[i].name_en)
+                for i, n in by_dept.items()
+                if i in depts
+            ),
+            key=lambda f: (-f.count, f.value),
+        )
+        by_class = Counter(h.classification_code[:3] for h in hits)
         names = {
             c.code: c
             for c in s.scalars(
-                select(Classification).where(Classification.code.in_([r[0] for r in class_rows]))
+                select(Classification).where(Classification.code.in_(list(by_class)))
             )
         }
         facets["classification"] = sorted(
@@ -493,16 +505,13 @@ class CatalogService:
                     names[code].name if code in names else code,
                     names[code].name_en if code in names else code,
                 )
-                for code, n in class_rows
+                for code, n in by_class.items()
             ),
             key=lambda f: (-f.count, f.value),
         )
         for name in _ENUM_FILTERS:
-            col = getattr(CatalogEntry, name)
-            rows = s.execute(
-                select(col, func.count()).where(in_hits).group_by(col).order_by(col)
-            ).all()
-            facets[name] = [FacetValue(v, n) for v, n in rows]
+            counts = Counter(getattr(h, name) for h in hits)
+            facets[name] = [FacetValue(v, counts[v]) for v in sorted(counts)]
         return facets
 
     def stats(self) -> dict[str, Any]:
@@ -562,6 +571,19 @@ class CatalogService:
                     for code, n in sorted(by_class.items())
                 ],
             }
+
+
+def _sort_key(sort: str, scores: dict[int, float] | None) -> Callable[[Any], Any]:
+    """How hits are ordered: relevance (score, then newest), name, last update or code."""
+    if sort == "name":
+        return lambda h: (h.name, h.id)
+    if sort == "updated":
+        return lambda h: (-h.updated_at.timestamp(), h.id)
+    if sort == "code":
+        return lambda h: h.code
+    if scores is not None:
+        return lambda h: (-scores.get(h.id, 0.0), h.id)
+    return lambda h: (-(h.published_at.timestamp() if h.published_at else 0.0), h.id)
 
 
 def snapshot(entry: CatalogEntry) -> dict[str, Any]:

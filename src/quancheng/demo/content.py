@@ -466,7 +466,10 @@ def _candidates(spec: DeptSpec) -> tuple[list[Draft], list[Draft], list[Draft]]:
         stem, stem_en = subject.stem, subject.stem_en
         if spec.kind == "d":
             stem, stem_en = spec.district + stem, f"{spec.district_en} {stem_en}"
+        timed = any(_items()[i].data_type == "T" for i in subject.items)
         for variant in VARIANTS[subject.kind]:
+            if variant.shape == "daily" and not timed:
+                continue  # already daily or coarser: no daily roll-up
             make = partial(Draft, spec, subject, variant, stem, stem_en)
             if variant.scope == "base":
                 base.append(make(spec.district, spec.district_en, None))
@@ -559,6 +562,8 @@ def _grade(subject: Subject, shape: str, level: int) -> str:
 
 def _cycle(rng: random.Random, draft: Draft) -> str:
     shape, scope = draft.variant.shape, draft.variant.scope
+    if draft.variant.cycle:
+        return draft.variant.cycle
     if scope == "year":
         return "yearly"
     if shape == "rows":
@@ -596,7 +601,8 @@ def _abstracts(draft: Draft, items: Sequence[DemoDataItem], cycle: str) -> tuple
         "publicity": f"依法公示的{where}{stem}决定结果，包括行政相对人、决定文书号等{n}个信息项。",
     }[shape]
     system = subject.system or spec.system
-    zh = f"{first}数据由{spec.short_name}依托{system}采集维护，{CYCLE_ZH[cycle]}更新。"
+    owner = f"{spec.district}人民政府" if spec.kind == "d" else spec.short_name
+    zh = f"{first}数据由{owner}依托{system}采集维护，{CYCLE_ZH[cycle]}更新。"
     listed_en = ", ".join(i.name_en.lower() for i in items[:4])
     en = (
         f"{_capital(_name_en(draft))}: {n} data items including {listed_en}. "
@@ -687,6 +693,7 @@ def _assign_sharing(rng: random.Random, built: list[tuple[Draft, DemoEntry]]) ->
         none_bias[levels[i]]
         + (1.0 if restricted[i] else 0.0)
         + (0.3 if e.security_grade == "core" else 0.0)
+        - (0.5 if "open" in built[i][0].subject.flags else 0.0)
         + rng.random() * 0.8
         for i, (_, e) in enumerate(built)
     ]
@@ -754,8 +761,10 @@ def _assign_sharing(rng: random.Random, built: list[tuple[Draft, DemoEntry]]) ->
 
 
 def _open_bonus(draft: Draft) -> float:
-    bonus = 0.6 if "open" in draft.subject.flags else 0.0
-    return bonus + (0.4 if draft.variant.shape == "publicity" else 0.0)
+    """Flagship open data (air quality, springs, bus routes ...) opens first."""
+    if "open" in draft.subject.flags:
+        return 2.0 if draft.variant.scope == "base" else 0.6
+    return 0.4 if draft.variant.shape == "publicity" else 0.0
 
 
 def _conditional(rng: random.Random, level: int, restricted: bool) -> bool:

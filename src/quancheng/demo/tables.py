@@ -52,10 +52,11 @@ class Variant:
     en: str
     scope: str  # base | district | year
     shape: str  # rows | change | stats | sites | daily | inspect | cases | publicity
+    cycle: str = ""  # an update cycle the name implies (月度 → monthly)
 
 
-def _v(zh: str, en: str, scope: str, shape: str) -> Variant:
-    return Variant(zh, en, scope, shape)
+def _v(zh: str, en: str, scope: str, shape: str, cycle: str = "") -> Variant:
+    return Variant(zh, en, scope, shape, cycle)
 
 
 STATS_BY_YEAR = _v("{y}年{s}统计数据", "{s} statistics, {y}", "year", "stats")
@@ -72,7 +73,7 @@ VARIANTS: dict[str, tuple[Variant, ...]] = {
         _v("{s}信息", "{s}", "base", "rows"),
         _v("{s}变更信息", "{s} changes", "base", "change"),
         _v("{s}办件信息", "{s} applications", "base", "cases"),
-        _v("{s}结果公示信息", "{s} decisions published", "base", "publicity"),
+        _v("{s}结果公示信息", "{s}: decisions published", "base", "publicity"),
         _v("{d}{s}信息", "{s}, {d}", "district", "rows"),
         STATS_BY_YEAR,
     ),
@@ -114,20 +115,20 @@ VARIANTS: dict[str, tuple[Variant, ...]] = {
         _v("{y}年{s}归档数据", "{s} archive, {y}", "year", "rows"),
     ),
     "case": (
-        _v("{s}信息", "{s} cases", "base", "rows"),
-        _v("{d}{s}信息", "{s} cases, {d}", "district", "rows"),
+        _v("{s}信息", "records of {s}", "base", "rows"),
+        _v("{d}{s}信息", "records of {s}, {d}", "district", "rows"),
         STATS_BY_YEAR,
     ),
     "penalty": (
-        _v("{s}信息", "{s} cases", "base", "rows"),
-        _v("{s}结果公示信息", "{s} decisions published", "base", "publicity"),
-        _v("{d}{s}信息", "{s} cases, {d}", "district", "rows"),
+        _v("{s}信息", "{s}", "base", "rows"),
+        _v("{s}结果公示信息", "{s}: decisions published", "base", "publicity"),
+        _v("{d}{s}信息", "{s}, {d}", "district", "rows"),
         STATS_BY_YEAR,
     ),
     "log": (
-        _v("{s}记录", "{s} records", "base", "rows"),
-        _v("{s}月度统计数据", "{s} monthly statistics", "base", "stats"),
-        _v("{d}{s}记录", "{s} records, {d}", "district", "rows"),
+        _v("{s}记录", "records of {s}", "base", "rows"),
+        _v("{s}月度统计数据", "{s} monthly statistics", "base", "stats", "monthly"),
+        _v("{d}{s}记录", "records of {s}, {d}", "district", "rows"),
         STATS_BY_YEAR,
     ),
     "directory": (
@@ -177,7 +178,7 @@ KIND_KEYWORD = {
     "penalty": "行政处罚",
     "log": "业务记录",
     "directory": "名录",
-    "plan": "公告",
+    "plan": "信息公开",
     "spatial": "地理信息",
 }
 DUTY = {
@@ -1930,7 +1931,7 @@ CPU核数|vCPUs|I|int|CPU核数
 GROUPS = """
 person|姓名 公民身份号码 性别 出生日期 住址
 ent|统一社会信用代码 企业名称 法定代表人 注册资本 成立日期 经营范围 住所
-site|监测站点编码 监测站点名称 监测时间
+site|监测站点编码 监测站点名称 监测时间 经度 纬度
 fac|设施编号 设施名称 设施类型 所属区县 地址 经度 纬度 管理单位 运行状态
 lic|许可证编号 许可事项 发证机关 发证日期 有效期至
 veh|机动车号牌号码 号牌种类 车辆类型
@@ -2543,7 +2544,7 @@ A级旅游景区|A-grade tourist attractions|directory|213001|open
 企业年度报告|enterprise annual reports|registry|104001|
   |统一社会信用代码 企业名称 报告年度 从业人数 资产总额 营业总收入 纳税总额 报送日期
   |sys=国家企业信用信息公示系统（山东）
-经营异常名录|abnormal business operations|directory|104001|open
+经营异常|abnormal business operations|directory|104001|open
   |统一社会信用代码 企业名称 列入原因 列入日期 作出决定机关 移出日期
 严重违法失信|seriously illegal and dishonest enterprises|directory|104004|open
   |统一社会信用代码 企业名称 列入事由 列入日期 作出决定机关
@@ -2599,7 +2600,7 @@ A级旅游景区|A-grade tourist attractions|directory|213001|open
 居民人均可支配收入|per capita disposable income|stats|301003|open
 规模以上工业增加值|industrial value added|stats|301003|open
 固定资产投资|fixed-asset investment|stats|301003|open
-居民消费价格指数|consumer price index|stats|206001|open
+居民消费价格指数|consumer price index|stats|206001|open,nd
 统计调查单位名录|statistical survey units|registry|301003|restricted
   |统一社会信用代码 单位名称 行业代码 单位规模 所属区县 登记注册类型 调查周期
   |sys=统计单位名录库
@@ -2617,7 +2618,7 @@ A级旅游景区|A-grade tourist attractions|directory|213001|open
   |结算编号 姓名 公民身份号码 定点机构 结算日期 医疗总费用 统筹基金支付 个人自付
 门诊慢特病待遇认定|chronic and special disease benefit qualification|service|203001|imp
   |@person 病种名称 认定日期 定点机构 待遇有效期
-医保药品目录|medical insurance drug list|directory|204002|open,nd
+医保药品目录|medical insurance drug list|plan|204002|open,nd
   |药品编码 药品名称 剂型 医保类别 支付标准 限定支付范围
 医保基金收支|medical insurance fund revenue and expenditure|stats|304004|
 医保违法违规处理|handling of medical insurance violations|penalty|304004|

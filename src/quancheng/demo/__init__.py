@@ -1,0 +1,1 @@
+"""The synthetic demo city of Jinan (济南)."""

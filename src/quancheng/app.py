@@ -29,6 +29,7 @@ log = logging.getLogger("quancheng")
 
 API_PREFIX = "/api/v1"
 _STATUS_CODES = {
+    500: "internal_error",
     400: "bad_request",
     401: "not_authenticated",
     403: "permission_denied",
@@ -139,6 +140,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         return render(request, _http_error(exc.status_code, message, None))
+
+    @app.exception_handler(Exception)
+    def unexpected_error(request: Request, exc: Exception) -> Response:
+        # Logged with its traceback; the caller sees our error body, never internals.
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return render(request, _http_error(500, "internal error", None))
 
     return app
 

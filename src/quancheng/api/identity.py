@@ -30,17 +30,7 @@ def list_users(services: ServicesDep, actor: PrincipalDep) -> list[UserPublic]:
     """Users of the caller's department (every user for the platform authority)."""
     actor.require(Permission.USER_MANAGE)
     users = services.identity.list_users(None if actor.is_platform_admin else actor.department_id)
-    return [
-        UserPublic(
-            id=u.id,
-            username=u.username,
-            display_name=u.display_name,
-            role=u.role,
-            department_id=u.department_id,
-            is_active=u.is_active,
-        )
-        for u in users
-    ]
+    return [UserPublic.of(u) for u in users]
 
 
 @router.post("/users", response_model=UserPublic, status_code=201)
@@ -60,14 +50,7 @@ def create_user(body: UserCreate, services: ServicesDep, actor: PrincipalDep) ->
         department=body.department,
         display_name=body.display_name,
     )
-    return UserPublic(
-        id=user.id,
-        username=user.username,
-        display_name=user.display_name,
-        role=user.role,
-        department_id=user.department_id,
-        is_active=user.is_active,
-    )
+    return UserPublic.of(user)
 
 
 @router.get("/tokens", response_model=list[TokenPublic])

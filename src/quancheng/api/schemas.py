@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from quancheng.catalog.service import FacetValue, SearchResult
-from quancheng.db.models import CatalogEntry, CatalogVersion, Department
+from quancheng.db.models import CatalogEntry, CatalogVersion, Department, User
 
 
 class DepartmentPublic(BaseModel):
@@ -322,6 +322,18 @@ class UserPublic(BaseModel):
     role: str
     department_id: int | None
     is_active: bool
+
+    @classmethod
+    def of(cls, u: User) -> UserPublic:
+        """From the database row."""
+        return cls(
+            id=u.id,
+            username=u.username,
+            display_name=u.display_name,
+            role=u.role,
+            department_id=u.department_id,
+            is_active=u.is_active,
+        )
 
 
 class TokenCreate(BaseModel):

@@ -57,10 +57,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PUBLIC_USER: frozenset({Permission.CATALOG_READ, Permission.TOKEN_MANAGE}),
 }
 
-DEPARTMENT_ROLES = frozenset(
-    {Role.DEPARTMENT_ADMIN, Role.DATA_STEWARD, Role.DEPARTMENT_USER, Role.PLATFORM_ADMIN}
-)
-
 
 @dataclass(frozen=True)
 class Principal:

@@ -345,15 +345,14 @@ class IdentityService:
                 )
             user = s.scalar(select(User).where(User.username == username))
             ok = self.passwords.verify(user.password_hash if user else self._dummy_hash, password)
-            if user is None or not ok or not user.is_active:
-                s.add(LoginAttempt(username=username[:64], client=client[:64], at=now))
-                return_error = NotAuthenticated("wrong user name or password")
-            else:
+            if user is not None and ok and user.is_active:
                 s.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
                 s.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
                 user.last_login_at = now
                 return user
-        raise return_error
+            s.add(LoginAttempt(username=username[:64], client=client[:64], at=now))
+        # Raised after the transaction so that the failed attempt is committed.
+        raise NotAuthenticated("wrong user name or password")
 
     def start_session(self, user: User) -> tuple[str, str]:
         """Open a server-side session; returns (cookie secret, CSRF token)."""

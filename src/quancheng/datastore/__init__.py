@@ -1,0 +1,1 @@
+"""Tabular data of catalog entries: ingest, versions, query, export, masking."""

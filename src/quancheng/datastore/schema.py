@@ -1,0 +1,83 @@
+"""The shape of a stored table: typed columns with their original labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class ColumnType(StrEnum):
+    """Storage type of a column; anything not proven otherwise stays TEXT."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    DOUBLE = "double"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One stored column.
+
+    `name` is the safe SQL identifier (lower-case ASCII or CJK, at most 63 bytes UTF-8);
+    `label` is the header as the department wrote it (e.g. "所属区县"); `item` is the name
+    of the catalog data item it is linked to, if any; `parse` says how text became the
+    stored type (a strptime-style pattern for dates, "" when the cast is plain).
+    """
+
+    name: str
+    label: str
+    type: ColumnType = ColumnType.TEXT
+    item: str | None = None
+    parse: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """The dictionary form kept in the metadata database."""
+        return {
+            "name": self.name,
+            "label": self.label,
+            "type": self.type.value,
+            "item": self.item,
+            "parse": self.parse,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Column:
+        """Rebuild a column from `as_json` output."""
+        return cls(
+            name=str(raw["name"]),
+            label=str(raw.get("label") or raw["name"]),
+            type=ColumnType(raw.get("type", "text")),
+            item=raw.get("item"),
+            parse=str(raw.get("parse") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """The ordered columns of one data version."""
+
+    columns: tuple[Column, ...]
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate column identifiers in {names}")
+
+    def column(self, ref: str) -> Column | None:
+        """The column named by identifier or by label (the original header)."""
+        for c in self.columns:
+            if c.name == ref:
+                return c
+        for c in self.columns:
+            if c.label == ref:
+                return c
+        return None
+
+    @property
+    def names(self) -> list[str]:
+        """The SQL identifiers in order."""
+        return [c.name for c in self.columns]

@@ -1,0 +1,1 @@
+"""The verifiable ledger: a Merkle transparency log with signed, co-signed checkpoints."""

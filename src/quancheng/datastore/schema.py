@@ -81,3 +81,23 @@ class TableSchema:
     def names(self) -> list[str]:
         """The SQL identifiers in order."""
         return [c.name for c in self.columns]
+
+
+# How typed columns are recognised in text and cast by every backend. The patterns are
+# written for both RE2 (DuckDB) and PostgreSQL ARE; the groups are year, month, day
+# (then hour, minute, second, fraction for timestamps), so that 2024-01-05, 2024/1/5,
+# 2024.1.5 and 2024年1月5日 all become the same date.
+DATE_PATTERN = r"^\s*(\d{4})(?:-|/|\.|年)(\d{1,2})(?:-|/|\.|月)(\d{1,2})日?\s*$"
+TIMESTAMP_PATTERN = (
+    r"^\s*(\d{4})(?:-|/|\.|年)(\d{1,2})(?:-|/|\.|月)(\d{1,2})日?(?:T|\s+)"
+    r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?\s*$"
+)
+# Plain integers without a leading zero (a leading zero means a code: keep it as text)
+# and short enough for BIGINT.
+INTEGER_PATTERN = r"^\s*[+-]?(?:0|[1-9]\d{0,17})\s*$"
+DOUBLE_PATTERN = r"^\s*[+-]?(?:(?:0|[1-9]\d*)(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?\s*$"
+TRUE_WORDS = frozenset({"true", "是"})
+FALSE_WORDS = frozenset({"false", "否"})
+# Column.parse values: "" plain cast of the trimmed text; "ymd" and "ymd_hms" take the
+# groups of DATE_PATTERN / TIMESTAMP_PATTERN; "bool" maps TRUE_WORDS / FALSE_WORDS
+# (case-insensitive) to true / false.

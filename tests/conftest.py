@@ -39,9 +39,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     """Settings of a test city in its own data dir."""
+    # On PostgreSQL the tabular data lives in the same throwaway database as the metadata.
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
+        datastore_url=database_url if database_url.startswith("postgresql") else None,
         secret_key="test-secret-key-0123456789abcdef",
     )
 
@@ -52,7 +54,7 @@ def services(settings: Settings) -> Iterator[Services]:
     built = Services.from_settings(settings, passwords=FAST_PASSWORDS)
     built.db.migrate()
     yield built
-    built.db.dispose()
+    built.close()
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ API_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/datasets"): OWNER_STEWARDS,
     ("GET", "/api/v1/datasets/{entry_id}"): EVERYONE,
     ("PUT", "/api/v1/datasets/{entry_id}"): OWNER_STEWARDS,
-    ("GET", "/api/v1/datasets/{entry_id}/versions"): EVERYONE,
+    ("GET", "/api/v1/datasets/{entry_id}/catalog-versions"): EVERYONE,
     ("POST", "/api/v1/datasets/{entry_id}/submit"): OWNER_STEWARDS,
     ("POST", "/api/v1/datasets/{entry_id}/publish"): OWNER_STEWARDS,
     ("POST", "/api/v1/datasets/{entry_id}/return"): OWNER_STEWARDS,
@@ -71,12 +71,24 @@ def make_targets(city: SmallCity) -> dict[str, Any]:
     catalog.submit(steward, entry.id)
     catalog.publish(steward, entry.id)
     token = city.services.identity.issue_token(city.principals["gaj_user"], name="target")
-    return {"entry_id": entry.id, "token_id": token.id, "ref": "gaj"}
+    return {
+        "entry_id": entry.id,
+        "token_id": token.id,
+        "ref": "gaj",
+        "fmt": "csv",
+        "job_id": 1,
+        "number": 1,
+    }
 
 
 def request_for(method: str, path: str, targets: dict[str, Any], n: int) -> dict[str, Any]:
     url = path.format(**targets)
     body: Any = None
+    if path.endswith("/versions") and method == "POST":
+        csv = "监测站点,监测时间,PM2.5浓度\n泉城广场,2024-01-05 08:00,35.5\n".encode()
+        return {"method": method, "url": url, "files": {"file": ("air.csv", csv, "text/csv")}}
+    if path == "/api/v1/sql":
+        return {"method": method, "url": url, "json": {"sql": "SELECT 1 AS one"}}
     if path == "/api/v1/departments" and method == "POST":
         body = {
             "key": f"new{n}",

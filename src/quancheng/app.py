@@ -58,6 +58,7 @@ class Services:
     ) -> Services:
         """Build the database and the services for a city."""
         db = Database(url=settings.resolved_database_url)
+        catalog = CatalogService(db=db, search=CatalogSearch(dialect=db.dialect))
         return cls(
             settings=settings,
             db=db,
@@ -70,8 +71,12 @@ class Services:
                 public_catalog=settings.public_catalog,
                 passwords=passwords,
             ),
-            catalog=CatalogService(db=db, search=CatalogSearch(dialect=db.dialect)),
+            catalog=catalog,
         )
+
+    def close(self) -> None:
+        """Finish background work and close every connection."""
+        self.db.dispose()
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:

@@ -11,10 +11,13 @@ class PlatformError(Exception):
     status: int = 500
     code: str = "internal_error"
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
+    def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        # A more precise stable code than the class's (e.g. "sql_timeout" for a BadRequest).
+        if code is not None:
+            self.code = code
 
     def body(self) -> dict[str, Any]:
         """The API error body: {"error": {"code", "message", "details"}}."""
@@ -84,6 +87,13 @@ class ValidationFailed(PlatformError):
     def __init__(self, message: str, *, errors: list[FieldError]) -> None:
         super().__init__(message, details=[e.as_dict() for e in errors])
         self.errors = errors
+
+
+class PayloadTooLarge(PlatformError):
+    """An upload beyond the configured size limit."""
+
+    status = 413
+    code = "payload_too_large"
 
 
 class RateLimited(PlatformError):

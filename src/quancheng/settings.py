@@ -76,6 +76,30 @@ class Settings(BaseSettings):
         default=False,
         description="Mark session cookies Secure (set this when serving over HTTPS).",
     )
+    # Datastore
+    ingest_invalid_rows: Literal["reject", "quarantine"] = Field(
+        default="reject",
+        description="What a load does with rows that fail validation against the entry's data "
+        "items: `reject` refuses the whole file, `quarantine` loads the valid rows and keeps "
+        "the invalid ones in the error report.",
+    )
+    upload_max_bytes: int = Field(
+        default=8 * 1024**3,
+        ge=1,
+        description="Largest data file accepted by an upload, in bytes.",
+    )
+    keep_data_versions: int = Field(
+        default=5,
+        ge=1,
+        description="Data versions of a dataset kept in the datastore for history and rollback; "
+        "older ones are dropped (their record stays).",
+    )
+    sql_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time limit of one read-only SQL query, in seconds."
+    )
+    sql_max_rows: int = Field(
+        default=10_000, ge=1, description="Most rows one read-only SQL query returns."
+    )
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

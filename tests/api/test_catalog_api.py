@@ -79,7 +79,7 @@ def test_steward_creates_submits_and_publishes_with_versions(
     v2 = client.put(f"/api/v1/datasets/{entry['id']}", json=changed, headers=auth).json()
     assert v2["version"] == 2
     assert v2["content_hash"] != published["content_hash"]
-    versions = client.get(f"/api/v1/datasets/{entry['id']}/versions", headers=auth).json()
+    versions = client.get(f"/api/v1/datasets/{entry['id']}/catalog-versions", headers=auth).json()
     assert [v["version"] for v in versions] == [2, 1]
     fields_changed = {d["field"]: d["change"] for d in versions[0]["diff"]}
     assert fields_changed == {"abstract": "changed", "data_items.臭氧浓度": "added"}

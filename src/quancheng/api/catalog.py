@@ -149,7 +149,7 @@ def update_dataset(
     return DatasetPublic.of(services.catalog.update(actor, entry_id, _fields(body)))
 
 
-@router.get("/datasets/{entry_id}/versions", response_model=list[VersionPublic])
+@router.get("/datasets/{entry_id}/catalog-versions", response_model=list[VersionPublic])
 def list_versions(entry_id: int, services: ServicesDep, actor: PrincipalDep) -> list[VersionPublic]:
     """Published versions with content hashes and diffs, newest first."""
     return [VersionPublic.of(v) for v in services.catalog.versions(actor, entry_id)]

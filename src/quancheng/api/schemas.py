@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from quancheng.catalog.service import FacetValue, SearchResult
+from quancheng.datastore.schema import public_table_name
 from quancheng.db.models import CatalogEntry, CatalogVersion, Department, User
 
 
@@ -133,6 +134,7 @@ class DatasetSummary(BaseModel):
     version: int
     published_at: datetime | None
     updated_at: datetime
+    table: str = Field(description="The name of this entry's data in read-only SQL.")
 
     @classmethod
     def of(cls, e: CatalogEntry) -> DatasetSummary:
@@ -193,6 +195,7 @@ def _summary_fields(e: CatalogEntry) -> dict[str, Any]:
     return {
         "id": e.id,
         "code": e.code,
+        "table": public_table_name(e.code),
         "name": e.name,
         "name_en": e.name_en,
         "abstract": e.abstract,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -101,3 +102,8 @@ FALSE_WORDS = frozenset({"false", "否"})
 # Column.parse values: "" plain cast of the trimmed text; "ymd" and "ymd_hms" take the
 # groups of DATE_PATTERN / TIMESTAMP_PATTERN; "bool" maps TRUE_WORDS / FALSE_WORDS
 # (case-insensitive) to true / false.
+
+
+def public_table_name(code: str) -> str:
+    """The stable name SQL users write for an entry's data: `d_` and the resource code."""
+    return ("d_" + re.sub(r"[^0-9a-z]+", "_", code.lower())).strip("_")[:63]

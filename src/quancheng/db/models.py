@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -242,3 +243,76 @@ class CatalogVersion(Base):
     diff: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# Datastore: which tabular data each catalog entry has, its versions and its load jobs.
+
+
+class Dataset(Base):
+    """The tabular data of one catalog entry; `current_version_id` is what readers see."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_entries.id", ondelete="CASCADE"), unique=True
+    )
+    table_name: Mapped[str] = mapped_column(String(63), unique=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("data_versions.id", use_alter=True, ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    entry: Mapped[CatalogEntry] = relationship()
+
+
+class DataVersion(Base):
+    """One load of a dataset: its own physical table, schema, row count and content hash."""
+
+    __tablename__ = "data_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    physical_table: Mapped[str] = mapped_column(String(63), unique=True)
+    columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    source_name: Mapped[str] = mapped_column(String(255), default="")
+    source_format: Mapped[str] = mapped_column(String(16), default="")
+    source_encoding: Mapped[str | None] = mapped_column(String(32), default=None)
+    quarantined_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Dropped from the datastore by retention; the row stays for history.
+    purged: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class IngestJob(Base):
+    """A load in progress or done: status, progress, outcome and the row error report."""
+
+    __tablename__ = "ingest_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    source_name: Mapped[str] = mapped_column(String(255), default="")
+    bytes_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    error_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    error_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    message: Mapped[str] = mapped_column(Text, default="")
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("data_versions.id", ondelete="SET NULL"), default=None
+    )
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

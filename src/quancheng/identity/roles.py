@@ -28,6 +28,8 @@ class Permission(StrEnum):
     DEPARTMENT_MANAGE = "department:manage"
     USER_MANAGE = "user:manage"
     TOKEN_MANAGE = "token:manage"  # noqa: S105 (a permission name, not a secret)
+    DATA_READ = "data:read"
+    DATA_WRITE = "data:write"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -40,6 +42,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOG_PUBLISH,
             Permission.USER_MANAGE,
             Permission.TOKEN_MANAGE,
+            Permission.DATA_READ,
+            Permission.DATA_WRITE,
         }
     ),
     Role.DATA_STEWARD: frozenset(
@@ -49,10 +53,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOG_WRITE,
             Permission.CATALOG_PUBLISH,
             Permission.TOKEN_MANAGE,
+            Permission.DATA_READ,
+            Permission.DATA_WRITE,
         }
     ),
     Role.DEPARTMENT_USER: frozenset(
-        {Permission.CATALOG_READ, Permission.CATALOG_READ_DRAFTS, Permission.TOKEN_MANAGE}
+        {
+            Permission.CATALOG_READ,
+            Permission.CATALOG_READ_DRAFTS,
+            Permission.TOKEN_MANAGE,
+            Permission.DATA_READ,
+        }
     ),
     Role.PUBLIC_USER: frozenset({Permission.CATALOG_READ, Permission.TOKEN_MANAGE}),
 }

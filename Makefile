@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: all demo serve test test-fast lint format bench install clean
+.PHONY: all demo serve test test-fast lint format bench bench-quick install clean
 
 all: install
 
@@ -53,7 +53,10 @@ format: install ## Apply ruff's formatting and fixes.
 	$(BIN)/ruff check --fix src tests benchmarks
 
 bench: install ## Benchmarks side by side with peers; results in benchmarks/results/.
-	$(BIN)/python -m benchmarks.run
+	scripts/with-postgres $(BIN)/python -m benchmarks.run
+
+bench-quick: install ## The same benchmarks at small sizes (a few minutes).
+	scripts/with-postgres $(BIN)/python -m benchmarks.run --quick
 
 clean: ## Remove the virtual environments and caches (not the data dir).
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -36,6 +36,16 @@ API_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/datasets/{entry_id}/return"): OWNER_STEWARDS,
     ("POST", "/api/v1/datasets/{entry_id}/offline"): OWNER_STEWARDS,
     ("GET", "/api/v1/stats"): EVERYONE,
+    # The target entry is open: its data is for everyone, its loads for its stewards.
+    ("GET", "/api/v1/datasets/{entry_id}/data"): EVERYONE,
+    ("GET", "/api/v1/datasets/{entry_id}/rows"): EVERYONE,
+    ("GET", "/api/v1/datasets/{entry_id}/export.{fmt}"): EVERYONE,
+    ("GET", "/api/v1/datasets/{entry_id}/versions"): OWNER_STEWARDS,
+    ("POST", "/api/v1/datasets/{entry_id}/versions"): OWNER_STEWARDS,
+    ("POST", "/api/v1/datasets/{entry_id}/versions/{number}/activate"): OWNER_STEWARDS,
+    ("GET", "/api/v1/datasets/{entry_id}/jobs/{job_id}"): OWNER_STEWARDS,
+    ("GET", "/api/v1/datasets/{entry_id}/jobs/{job_id}/errors.csv"): OWNER_STEWARDS,
+    ("POST", "/api/v1/sql"): EVERYONE,
     ("GET", "/api/v1/me"): LOGGED_IN,
     ("GET", "/api/v1/users"): USER_ADMINS,
     ("POST", "/api/v1/users"): USER_ADMINS,
@@ -78,6 +88,7 @@ def make_targets(city: SmallCity) -> dict[str, Any]:
         "fmt": "csv",
         "job_id": 1,
         "number": 1,
+        "index": 0,
     }
 
 

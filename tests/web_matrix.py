@@ -29,4 +29,8 @@ WEB_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/workspace/{entry_id}/publish"): OWNER_STEWARDS,
     ("POST", "/workspace/{entry_id}/return"): OWNER_STEWARDS,
     ("POST", "/workspace/{entry_id}/offline"): OWNER_STEWARDS,
+    ("GET", "/catalog/{entry_id}/data"): EVERYONE,
+    ("POST", "/catalog/{entry_id}/data/upload"): OWNER_STEWARDS,
+    ("GET", "/catalog/{entry_id}/data/jobs/{job_id}"): OWNER_STEWARDS,
+    ("POST", "/catalog/{entry_id}/data/versions/{number}/activate"): OWNER_STEWARDS,
 }

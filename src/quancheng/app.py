@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass
 from importlib import resources
@@ -17,9 +18,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quancheng import __version__
 from quancheng.api import catalog as catalog_api
+from quancheng.api import data as data_api
 from quancheng.api import identity as identity_api
 from quancheng.catalog.search import CatalogSearch
 from quancheng.catalog.service import CatalogService
+from quancheng.datastore.policy import DefaultPolicy
+from quancheng.datastore.reads import DataReader
+from quancheng.datastore.service import DatastoreService
 from quancheng.db import Database
 from quancheng.errors import HttpError, PlatformError
 from quancheng.identity.service import IdentityService, PasswordPolicy
@@ -51,6 +56,8 @@ class Services:
     db: Database
     identity: IdentityService
     catalog: CatalogService
+    datastore: DatastoreService
+    reads: DataReader
 
     @classmethod
     def from_settings(
@@ -59,6 +66,25 @@ class Services:
         """Build the database and the services for a city."""
         db = Database(url=settings.resolved_database_url)
         catalog = CatalogService(db=db, search=CatalogSearch(dialect=db.dialect))
+        datastore = DatastoreService(
+            db=db,
+            catalog=catalog,
+            backend_url=settings.resolved_datastore_url,
+            reports_dir=settings.data_dir / "reports",
+            invalid_rows=settings.ingest_invalid_rows,
+            keep_versions=settings.keep_data_versions,
+        )
+        # Pseudonyms must be stable for a city (so masked columns still join) and secret.
+        masking_key = hmac.digest(
+            settings.secret_key.get_secret_value().encode(), b"quancheng masking", "sha256"
+        )
+        reads = DataReader(
+            datastore=datastore,
+            policy=DefaultPolicy(),
+            masking_key=masking_key,
+            sql_timeout_seconds=settings.sql_timeout_seconds,
+            sql_max_rows=settings.sql_max_rows,
+        )
         return cls(
             settings=settings,
             db=db,
@@ -72,10 +98,13 @@ class Services:
                 passwords=passwords,
             ),
             catalog=catalog,
+            datastore=datastore,
+            reads=reads,
         )
 
     def close(self) -> None:
         """Finish background work and close every connection."""
+        self.datastore.close()
         self.db.dispose()
 
 
@@ -93,6 +122,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.state.services = services
     app.include_router(catalog_api.router, prefix=API_PREFIX)
     app.include_router(identity_api.router, prefix=API_PREFIX)
+    app.include_router(data_api.router, prefix=API_PREFIX)
 
     static_dir = resources.files("quancheng.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")

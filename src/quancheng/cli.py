@@ -118,7 +118,7 @@ def demo(data_dir: Path, host: str, port: int, no_serve: bool, seed: int) -> Non
             f"{summary['accounts']} demo accounts in {summary['seconds']:.1f} s."
         )
     click.echo(f"Demo accounts: {data_dir / ACCOUNTS_FILE}")
-    services.db.dispose()
+    services.close()
     if not no_serve:
         _serve(data_dir, host, port, workers=1, demo=True)
 
@@ -136,7 +136,7 @@ def serve(data_dir: Path, host: str | None, port: int | None, workers: int) -> N
     if not services.db.is_initialised():
         raise click.ClickException(f"no city in {data_dir}: run `quancheng init` first")
     services.db.migrate()
-    services.db.dispose()
+    services.close()
     _serve(data_dir, host or settings.host, port or settings.port, workers=workers, demo=False)
 
 
@@ -423,6 +423,19 @@ def user_token(
         )
     click.echo(issued.token)
     click.echo(f"expires {issued.expires_at:%Y-%m-%d}; it will not be shown again", err=True)
+
+
+def _register_domain_commands() -> None:
+    # The domain command modules import this one for its shared options, so they are
+    # attached once `main` exists.
+    from quancheng.commands import data
+
+    main.add_command(data.ingest)
+    main.add_command(data.rollback)
+    main.add_command(data.data)
+
+
+_register_domain_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

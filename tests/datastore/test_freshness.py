@@ -23,7 +23,9 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
         (UpdateCycle.REALTIME, timedelta(days=2), Freshness.LATE),
     ],
 )
-def test_freshness_follows_the_cycle(cycle: UpdateCycle, age: timedelta, expected: Freshness) -> None:
+def test_freshness_follows_the_cycle(
+    cycle: UpdateCycle, age: timedelta, expected: Freshness
+) -> None:
     assert freshness(cycle, NOW - age, NOW) is expected
 
 

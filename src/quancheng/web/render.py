@@ -37,6 +37,7 @@ FLASHES: dict[str, str] = {
     "published": N_("The entry was published."),
     "returned": N_("The entry was returned to draft."),
     "offline": N_("The entry was taken offline."),
+    "rolled_back": N_("The chosen data version is current again."),
     "logged_in": N_("You are logged in."),
     "logged_out": N_("You are logged out."),
 }

@@ -1,0 +1,95 @@
+"""One benchmark report: figures beside their peers, written as JSON and Markdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Figure:
+    """One measured figure, and the peer's figure for the same work where there is one."""
+
+    name: str
+    value: float
+    unit: str
+    target: str = ""
+    peer: str = ""
+    peer_value: float | None = None
+    ratio: float | None = None
+    note: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """Rounded for people to read."""
+        data = asdict(self)
+        for key in ("value", "peer_value", "ratio"):
+            if isinstance(data[key], float):
+                data[key] = round(data[key], 3)
+        return data
+
+
+def quantile_ms(seconds: list[float], q: float) -> float:
+    """The q-quantile of durations in seconds, in milliseconds."""
+    ordered = sorted(seconds)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    memory = 0
+    try:
+        with open("/proc/meminfo") as f:
+            memory = int(f.readline().split()[1]) // 1024
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "memory_mib": memory,
+    }
+
+
+def write(sections: dict[str, list[Figure]], *, quick: bool, directory: Path = RESULTS) -> str:
+    """Write latest.json and latest.md (or quick.*); return the Markdown."""
+    stem = "quick" if quick else "latest"
+    report = {
+        "machine": machine(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "quick": quick,
+        "sections": {k: [f.as_json() for f in v] for k, v in sections.items()},
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{stem}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    m = report["machine"]
+    lines = [
+        "# Benchmarks" + (" (quick sizes)" if quick else ""),
+        "",
+        f"Machine: {m['platform']}, Python {m['python']}, {m['cpus']} CPUs, "
+        f"{m['memory_mib']} MiB; {report['time']}",
+    ]
+    for section, figures in report["sections"].items():
+        lines += [
+            "",
+            f"## {section}",
+            "",
+            "| benchmark | value | target | peer | peer value | ratio | note |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for f in figures:
+            peer_value = "" if f["peer_value"] is None else f"{f['peer_value']} {f['unit']}"
+            ratio = "" if f["ratio"] is None else f"{f['ratio']}"
+            lines.append(
+                f"| {f['name']} | {f['value']} {f['unit']} | {f['target']} | {f['peer']} | "
+                f"{peer_value} | {ratio} | {f['note']} |"
+            )
+    text = "\n".join(lines) + "\n"
+    (directory / f"{stem}.md").write_text(text)
+    return text

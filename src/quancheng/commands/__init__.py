@@ -1,0 +1,1 @@
+"""Command groups of the `quancheng` CLI, one module per domain."""

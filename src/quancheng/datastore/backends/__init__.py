@@ -1,0 +1,31 @@
+"""Storage backends of the datastore: DuckDB (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from quancheng.datastore.backends.base import Backend, SqlResult
+from quancheng.errors import ConfigurationError
+
+__all__ = ["Backend", "SqlResult", "open_backend"]
+
+
+def open_backend(url: str) -> Backend:
+    """Open the backend a URL names: `duckdb:///abs/path.duckdb` or `postgresql://…`."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ConfigurationError(f"not a datastore URL: {url!r}", code="bad_datastore_url")
+    engine = scheme.split("+", 1)[0].lower()
+    if engine == "duckdb":
+        from quancheng.datastore.backends.duckdb import DuckDBBackend
+
+        path = rest[1:] if rest.startswith("/") and rest[1:] == ":memory:" else rest
+        if not path:
+            raise ConfigurationError(f"no file in datastore URL {url!r}", code="bad_datastore_url")
+        return DuckDBBackend(path)
+    if engine in ("postgresql", "postgres"):
+        from quancheng.datastore.backends.postgres import PostgresBackend
+
+        return PostgresBackend("postgresql://" + rest)
+    raise ConfigurationError(
+        f"unknown datastore engine {engine!r}: use duckdb:// or postgresql://",
+        code="bad_datastore_url",
+    )

@@ -1,0 +1,256 @@
+"""The embedded default backend: one DuckDB file, one connection, a cursor per operation."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from quancheng.datastore.backends import sqlbuild
+from quancheng.datastore.backends.base import ROWID, Backend, SqlResult, check_table_name
+from quancheng.datastore.query import Page, QuerySpec
+from quancheng.datastore.schema import Column, ColumnType
+from quancheng.errors import BadRequest
+
+D = sqlbuild.DUCKDB
+# Engine errors that mean "this value does not fit the type", as opposed to our bugs.
+_CAST_ERRORS = (
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    duckdb.OutOfRangeException,
+)
+
+
+class DuckDBBackend(Backend):
+    """Tables in one DuckDB database file (DuckDB allows one process per file)."""
+
+    dialect = "duckdb"
+
+    def __init__(self, path: str) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(path)
+        self._next_rowid: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._views = itertools.count(1)
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        # A cursor is DuckDB's own connection to the same database: safe across threads.
+        return self._con.cursor()
+
+    def _q(self, table: str) -> str:
+        return D.quote(check_table_name(table))
+
+    def create_staging(self, table: str, names: Sequence[str]) -> None:
+        """Create an empty staging table of TEXT columns `names` plus `_rowid`."""
+        columns = [f"{D.quote(n)} VARCHAR" for n in names] + [f"{D.quote(ROWID)} BIGINT"]
+        with self._cursor() as cur:
+            cur.execute(f"CREATE TABLE {self._q(table)} ({', '.join(columns)})")
+        with self._lock:
+            self._next_rowid[table] = 1
+
+    def _take_rowids(self, cur: duckdb.DuckDBPyConnection, table: str, count: int) -> int:
+        with self._lock:
+            first = self._next_rowid.get(table)
+            if first is None:  # appending to a staging table this process did not create
+                found = cur.execute(sqlbuild.last_rowid(D, table)).fetchone()
+                first = int(found[0]) + 1 if found else 1
+            self._next_rowid[table] = first + count
+            return first
+
+    def append(self, table: str, batch: pa.RecordBatch) -> None:
+        """Append string columns to a staging table, numbering the rows in load order."""
+        if batch.num_rows == 0:
+            return
+        names = list(batch.schema.names)
+        arrays = [a if a.type == pa.string() else a.cast(pa.string()) for a in batch.columns]
+        with self._cursor() as cur:
+            first = self._take_rowids(cur, table, batch.num_rows)
+            arrays.append(pa.array(range(first, first + batch.num_rows), type=pa.int64()))
+            data = pa.Table.from_arrays(arrays, names=[*names, ROWID])
+            view = f"__qc_append_{next(self._views)}"
+            cur.register(view, data)
+            try:
+                target = ", ".join(D.quote(n) for n in [*names, ROWID])
+                insert = f"INSERT INTO {self._q(table)} ({target}) SELECT * FROM {view}"  # noqa: S608
+                cur.execute(insert)
+            finally:
+                cur.unregister(view)
+
+    def finalize(self, staging: str, table: str, columns: Sequence[Column]) -> int:
+        """Create typed `table` from `staging` and drop `staging` in one transaction."""
+        select = sqlbuild.finalize_select(D, staging, columns)
+        with self._cursor() as cur:
+            cur.begin()
+            try:
+                cur.execute(f"CREATE TABLE {self._q(table)} AS {select}")
+                cur.execute(f"DROP TABLE {self._q(staging)}")
+                found = cur.execute(sqlbuild.count_rows(D, table)).fetchone()
+                cur.commit()
+            except _CAST_ERRORS as error:
+                cur.rollback()
+                raise self._cast_failed(cur, staging, columns, error) from error
+            except BaseException:
+                cur.rollback()
+                raise
+        with self._lock:
+            self._next_rowid.pop(staging, None)
+        return int(found[0]) if found else 0
+
+    def _cast_failed(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        staging: str,
+        columns: Sequence[Column],
+        error: Exception,
+    ) -> BadRequest:
+        for column in columns:
+            if column.type is ColumnType.TEXT:
+                continue
+            try:
+                cur.execute(sqlbuild.probe_select(D, staging, column)).fetchall()
+            except _CAST_ERRORS as probe:
+                return sqlbuild.cast_failed(column, _first_line(probe))
+        return BadRequest(
+            f"a column could not be converted: {_first_line(error)}", code="cast_failed"
+        )
+
+    def drop(self, table: str) -> None:
+        """Drop a table if it exists."""
+        with self._cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {self._q(table)}")
+        with self._lock:
+            self._next_rowid.pop(table, None)
+
+    def exists(self, table: str) -> bool:
+        """Whether a table exists."""
+        return table in self._table_names()
+
+    def _table_names(self) -> list[str]:
+        with self._cursor() as cur:
+            rows = cur.execute(
+                "SELECT table_name FROM duckdb_tables() "
+                "WHERE database_name = current_database() AND schema_name = current_schema()"
+            ).fetchall()
+        return sorted(str(r[0]) for r in rows)
+
+    def tables(self, prefix: str) -> list[str]:
+        """Names of the tables starting with `prefix`, sorted."""
+        return [t for t in self._table_names() if t.startswith(prefix)]
+
+    def row_count(self, table: str) -> int:
+        """Number of rows of a table."""
+        with self._cursor() as cur:
+            found = cur.execute(sqlbuild.count_rows(D, table)).fetchone()
+        return int(found[0]) if found else 0
+
+    def query(
+        self, table: str, columns: Sequence[Column], spec: QuerySpec, *, with_total: bool
+    ) -> Page:
+        """One page of rows (or groups) of a table."""
+        fields = sqlbuild.page_fields(spec)
+        limit, offset = sqlbuild.page_window(spec)
+        built = sqlbuild.build_select(
+            D, table, columns, spec, limit=limit, offset=offset, keys=True
+        )
+        total: int | None = None
+        with self._cursor() as cur:
+            try:
+                raw = cur.execute(built.sql, built.params).fetchall() if spec.limit else []
+                if with_total:
+                    counted = sqlbuild.build_count(D, table, columns, spec)
+                    found = cur.execute(counted.sql, counted.params).fetchone()
+                    total = int(found[0]) if found else 0
+            except _CAST_ERRORS as error:
+                raise BadRequest(
+                    f"a value does not fit its column: {_first_line(error)}", code="bad_value"
+                ) from None
+        rows, next_after = sqlbuild.split_page(spec, raw, fields)
+        return Page(fields=fields, rows=rows, next_after=next_after, total=total)
+
+    def stream(
+        self,
+        table: str,
+        columns: Sequence[Column],
+        spec: QuerySpec,
+        *,
+        batch_rows: int = 10_000,
+    ) -> Iterator[pa.RecordBatch]:
+        """Every matching row in order as Arrow batches, in constant memory."""
+        schema = sqlbuild.arrow_schema(sqlbuild.result_types(columns, spec))
+        limit, offset = sqlbuild.stream_window(spec)
+        built = sqlbuild.build_select(
+            D, table, columns, spec, limit=limit, offset=offset, keys=False
+        )
+        return self._stream(built, schema, batch_rows)
+
+    def _stream(
+        self, built: sqlbuild.Built, schema: pa.Schema, batch_rows: int
+    ) -> Iterator[pa.RecordBatch]:
+        with self._cursor() as cur:
+            try:
+                # A relation streams; an executed DB-API result would be materialised first.
+                relation = cur.sql(built.sql, params=built.params)
+                if relation is None:  # only statements that do not read return nothing
+                    return
+                reader = relation.to_arrow_reader(batch_rows)
+            except _CAST_ERRORS as error:
+                raise BadRequest(
+                    f"a value does not fit its column: {_first_line(error)}", code="bad_value"
+                ) from None
+            for batch in reader:
+                if batch.num_rows:
+                    yield _conform(batch, schema)
+
+    def execute_sql(self, sql: str, *, timeout_seconds: float, max_rows: int) -> SqlResult:
+        """Run an already-validated read-only SELECT, interrupted after the timeout."""
+        cur = self._cursor()
+        timed_out = threading.Event()
+
+        def interrupt() -> None:
+            timed_out.set()
+            cur.interrupt()
+
+        timer = threading.Timer(timeout_seconds, interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            cur.execute(sql)
+            fields = [str(d[0]) for d in cur.description or []]
+            raw = cur.fetchmany(max_rows + 1) if fields else []
+        except duckdb.Error as error:
+            if timed_out.is_set() or isinstance(error, duckdb.InterruptException):
+                raise BadRequest(
+                    f"the query took longer than {timeout_seconds:g} s",
+                    code="sql_timeout",
+                    details={"timeout_seconds": timeout_seconds},
+                ) from None
+            raise BadRequest(_first_line(error), code="sql_error") from None
+        finally:
+            timer.cancel()
+            cur.close()
+        rows = [tuple(sqlbuild.to_python(v) for v in r) for r in raw[:max_rows]]
+        return SqlResult(fields=fields, rows=rows, truncated=len(raw) > max_rows)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._con.close()
+
+
+def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """A result batch with our column names and Arrow types."""
+    arrays = [
+        a if a.type == f.type else a.cast(f.type)
+        for a, f in zip(batch.columns, schema, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _first_line(error: Exception) -> str:
+    """The engine's message without the SQL excerpt DuckDB appends."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,378 @@
+"""The read-only SQL guard: one SELECT over public table names, rewritten for the backend.
+
+Pure: parses with sqlglot, checks every statement, table, function and column against
+allow-lists, expands `*` to the readable columns, maps public names to physical tables and
+caps the row count. Nothing reaches a database unless it passed here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import OptimizeError, SqlglotError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from quancheng.errors import BadRequest
+
+READ_DIALECT = "postgres"
+ROWID = "_rowid"
+MAX_SQL_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class SqlTable:
+    """A table the caller may read: its public name, physical table and readable columns."""
+
+    name: str
+    physical: str
+    columns: Sequence[str]
+
+
+@dataclass(frozen=True)
+class CheckedSql:
+    """SQL that passed the guard, in the target dialect.
+
+    `tables` are the public tables read and `columns` the `table.column` pairs read (for
+    the audit trail); `limit` is the effective row cap.
+    """
+
+    sql: str
+    tables: list[str]
+    columns: list[str]
+    limit: int
+
+
+def _classes(*names: str) -> tuple[type[exp.Expression], ...]:
+    # Looked up by name so that a class missing from some sqlglot version is simply absent.
+    return tuple(getattr(exp, n) for n in names if isinstance(getattr(exp, n, None), type))
+
+
+# Statements and clauses that write, lock or reach outside the query.
+_DENIED_NODES = _classes(
+    "DML", "DDL", "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Copy",
+    "Command", "Pragma", "Set", "Into", "Lock", "Transaction", "Commit", "Rollback", "Use",
+    "TruncateTable", "Describe", "Show", "Kill", "Cache", "Uncache", "Analyze", "Grant",
+    "LoadData", "Refresh", "Attach", "Detach", "Install", "Summarize", "Export", "Declare",
+    "Returning",
+)  # fmt: skip
+
+# Functions by sqlglot expression class; everything else (exp.Anonymous above all) is denied.
+_ALLOWED_FUNCS = _classes(
+    # aggregates
+    "Count", "CountIf", "Sum", "Avg", "Min", "Max", "Stddev", "StddevSamp", "StddevPop",
+    "Variance", "VariancePop", "Median", "PercentileCont", "PercentileDisc", "Quantile",
+    "ApproxDistinct", "GroupConcat", "LogicalAnd", "LogicalOr",
+    # strings
+    "Lower", "Upper", "Length", "Substring", "Trim", "Concat", "ConcatWs", "Replace", "Left",
+    "Right", "Pad", "StrPosition", "SplitPart", "Initcap", "Reverse",
+    # maths
+    "Abs", "Round", "Floor", "Ceil", "Pow", "Sqrt", "Ln", "Log", "Exp", "Mod", "Greatest",
+    "Least", "Sign",
+    # nulls and conditionals
+    "Coalesce", "Nullif", "If", "Case",
+    # casts
+    "Cast", "TryCast",
+    # dates and times
+    "Extract", "DateTrunc", "TimestampTrunc", "Year", "Quarter", "Month", "Week", "Day",
+    "DayOfWeek", "DayOfYear", "CurrentDate", "CurrentTimestamp", "DateAdd", "DateSub",
+    "DateDiff", "TsOrDsAdd", "TimeToStr", "ToChar", "StrToTime", "StrToDate",
+    # operators sqlglot models as functions
+    "And", "Or", "Xor", "Exists", "Collate", "RegexpLike", "RegexpILike", "Corr",
+    # window functions
+    "RowNumber", "Rank", "DenseRank", "Lag", "Lead", "FirstValue", "LastValue", "NthValue",
+    "Ntile", "PercentRank", "CumeDist",
+)  # fmt: skip
+
+# Safe functions the postgres reader does not model (they arrive as exp.Anonymous).
+_ALLOWED_ANONYMOUS = frozenset({"strftime", "strptime"})
+
+# Table-valued functions that expose catalog data: reported like system tables.
+_SYSTEM_PREFIXES = ("duckdb_", "pg_", "sqlite_", "information_schema")
+_GENERATED_ALIAS = re.compile(r"^_col_\d+$")
+
+
+def check_sql(
+    sql: str, *, tables: Mapping[str, SqlTable], dialect: str, max_rows: int
+) -> CheckedSql:
+    """Validate one read-only query over `tables` and rewrite it for `dialect`."""
+    query = _parse_one(sql)
+    _refuse_statements(query)
+    _refuse_functions(query)
+    used = _resolve_tables(query, tables)
+    qualified = _qualify(query, used)
+    _check_columns(qualified)
+    _drop_implicit_rowids(qualified)
+    _unwrap_generated_aliases(qualified)
+    read = _read_columns(qualified)
+    _to_physical(qualified, used)
+    limit = _cap_limit(qualified, max_rows)
+    try:
+        out = qualified.sql(dialect=dialect)
+    except SqlglotError as error:
+        raise BadRequest(str(error), code="sql_parse_error") from None
+    return CheckedSql(sql=out, tables=sorted(used), columns=read, limit=limit)
+
+
+def _parse_one(sql: str) -> exp.Query:
+    if len(sql) > MAX_SQL_CHARS:
+        raise BadRequest(
+            f"the query is longer than {MAX_SQL_CHARS} characters", code="sql_parse_error"
+        )
+    try:
+        parsed = sqlglot.parse(sql, read=READ_DIALECT)
+    except SqlglotError as error:
+        raise BadRequest(
+            str(error), code="sql_parse_error", details={"error": str(error)}
+        ) from None
+    except RecursionError:
+        raise BadRequest("the query is nested too deeply", code="sql_parse_error") from None
+    # A trailing ";" or comment parses as an empty statement; it is not a second one.
+    statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
+    if len(statements) != 1:
+        raise BadRequest(
+            "write exactly one SELECT statement",
+            code="sql_not_select",
+            details={"statements": len(statements)},
+        )
+    root = statements[0]
+    while isinstance(root, exp.Subquery) and not root.alias and isinstance(root.this, exp.Query):
+        root = root.this
+    if not isinstance(root, (exp.Select, exp.SetOperation)):
+        raise BadRequest(
+            "only SELECT queries may be run", code="sql_not_select", details={"statement": root.key}
+        )
+    return root
+
+
+def _refuse_statements(query: exp.Query) -> None:
+    for node in query.walk():
+        if isinstance(node, _DENIED_NODES):
+            raise BadRequest(
+                f"only SELECT queries may be run ({node.key.upper()} is not allowed)",
+                code="sql_not_select",
+                details={"statement": node.key},
+            )
+
+
+def _refuse_functions(query: exp.Query) -> None:
+    for node in query.walk():
+        if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
+            _refuse_table_function(node.this)
+        if not isinstance(node, exp.Func) or isinstance(node, _ALLOWED_FUNCS):
+            continue
+        if isinstance(node, exp.Anonymous) and node.name.lower() in _ALLOWED_ANONYMOUS:
+            continue
+        raise _function_denied(node)
+
+
+def _refuse_table_function(node: exp.Expr) -> None:
+    name = _function_name(node)
+    if name.lower().startswith(_SYSTEM_PREFIXES):
+        raise _table_denied(name)
+    raise _function_denied(node)
+
+
+def _function_name(node: exp.Expr) -> str:
+    if isinstance(node, exp.Anonymous):
+        return node.name
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return node.key
+
+
+def _function_denied(node: exp.Expr) -> BadRequest:
+    name = _function_name(node)
+    return BadRequest(
+        f"the function {name} is not allowed",
+        code="sql_function_denied",
+        details={"function": name},
+    )
+
+
+def _table_denied(name: str) -> BadRequest:
+    return BadRequest(
+        f"no table {name} that you may read", code="sql_table_denied", details={"table": name}
+    )
+
+
+def _scopes(query: exp.Query) -> list[Scope]:
+    try:
+        return traverse_scope(query)
+    except OptimizeError as error:
+        raise BadRequest(str(error), code="sql_parse_error") from None
+
+
+def _resolve_tables(query: exp.Query, tables: Mapping[str, SqlTable]) -> dict[str, SqlTable]:
+    """Every table reference is a CTE in scope or a readable public table, unqualified."""
+    cte_refs: set[int] = set()
+    for scope in _scopes(query):
+        for table in scope.tables:
+            if isinstance(scope.sources.get(table.alias_or_name), Scope) and table.name in (
+                scope.cte_sources
+            ):
+                cte_refs.add(id(table))
+    used: dict[str, SqlTable] = {}
+    for table in list(query.find_all(exp.Table)):
+        if id(table) in cte_refs:
+            continue
+        if table.args.get("db") or table.args.get("catalog"):
+            raise _table_denied(".".join(p.name for p in table.parts))
+        name = table.name.lower()
+        if name not in tables:
+            raise _table_denied(table.name)
+        used[name] = tables[name]
+        # The lookup is case-insensitive; make the reference match the schema given to qualify.
+        table.set("this", exp.to_identifier(name))
+    return used
+
+
+def _qualify(query: exp.Query, used: Mapping[str, SqlTable]) -> exp.Query:
+    schema: dict[str, object] = {
+        name: {**dict.fromkeys(t.columns, "text"), ROWID: "bigint"} for name, t in used.items()
+    }
+    for column in query.find_all(exp.Column):
+        # Marks the row ids the user asked for; the ones `*` adds are dropped afterwards.
+        if column.name.lower() == ROWID:
+            column.meta["user_rowid"] = True
+    try:
+        qualified = qualify(
+            query,
+            schema=schema,
+            dialect=READ_DIALECT,
+            validate_qualify_columns=False,
+            identify=True,
+        )
+    except OptimizeError as error:
+        found = re.search(r"column:?\s*(\S+)", str(error), re.IGNORECASE)
+        raise _unknown_column(str(error), found[1] if found else None) from None
+    return qualified
+
+
+def _check_columns(query: exp.Query) -> None:
+    """Columns qualify could not resolve are unknown, hidden or ambiguous: refuse them."""
+    for scope in _scopes(query):
+        outputs = (
+            set(scope.expression.named_selects)
+            if isinstance(scope.expression, exp.Query)
+            else set()
+        )
+        for column in scope.unqualified_columns:
+            if column.name in outputs and _in_order_by(column, scope.expression):
+                continue
+            raise _unknown_column(f"no column {column.name} that you may read", column.name)
+
+
+def _in_order_by(node: exp.Expr, top: exp.Expr) -> bool:
+    order = top.args.get("order")
+    current: exp.Expr | None = node
+    while current is not None and current is not top:
+        if current is order:
+            return True
+        current = current.parent
+    return False
+
+
+def _unknown_column(message: str, name: str | None) -> BadRequest:
+    return BadRequest(message, code="unknown_column", details={"column": name})
+
+
+def _drop_implicit_rowids(query: exp.Query) -> None:
+    """`*` lists readable columns only; the row id appears when asked for by name."""
+    for scope in _scopes(query):
+        select = scope.expression
+        if not isinstance(select, exp.Select):
+            continue
+        kept = []
+        for projection in select.expressions:
+            column = projection.this if isinstance(projection, exp.Alias) else projection
+            implicit = (
+                isinstance(column, exp.Column)
+                and column.name == ROWID
+                and not column.meta.get("user_rowid")
+                and _rowid_dropped(scope.sources.get(column.table))
+            )
+            if not implicit:
+                kept.append(projection)
+        if len(kept) != len(select.expressions):
+            select.set("expressions", kept)
+
+
+def _rowid_dropped(source: exp.Table | Scope | None) -> bool:
+    # Scopes come inner first, so a derived table has already lost its implicit row id.
+    if isinstance(source, Scope):
+        return isinstance(source.expression, exp.Query) and (
+            ROWID not in source.expression.named_selects
+        )
+    return isinstance(source, exp.Table)
+
+
+def _unwrap_generated_aliases(query: exp.Query) -> None:
+    """Let the database name unnamed outputs (`count`, not qualify's `_col_1`)."""
+    referenced = {c.name for c in query.find_all(exp.Column)}
+    for select in _branches(query):
+        for projection in list(select.expressions):
+            alias = projection.alias if isinstance(projection, exp.Alias) else ""
+            if _GENERATED_ALIAS.match(alias) and alias not in referenced:
+                projection.replace(projection.this)
+
+
+def _branches(query: exp.Expr) -> list[exp.Select]:
+    if isinstance(query, exp.SetOperation):
+        return _branches(query.this) + _branches(query.expression)
+    if isinstance(query, exp.Subquery):
+        return _branches(query.this)
+    return [query] if isinstance(query, exp.Select) else []
+
+
+def _read_columns(query: exp.Query) -> list[str]:
+    read: set[str] = set()
+    for scope in _scopes(query):
+        for column in scope.columns:
+            source = scope.sources.get(column.table)
+            if isinstance(source, exp.Table):
+                read.add(f"{source.name}.{column.name}")
+    return sorted(read)
+
+
+def _to_physical(query: exp.Query, used: Mapping[str, SqlTable]) -> None:
+    for scope in _scopes(query):
+        for table in scope.tables:
+            source = scope.sources.get(table.alias_or_name)
+            if source is not table or table.name not in used:
+                continue
+            alias = table.alias or table.name
+            *schema, physical = used[table.name].physical.split(".")
+            table.set("this", exp.to_identifier(physical, quoted=True))
+            if schema:
+                table.set("db", exp.to_identifier(schema[-1], quoted=True))
+            # Qualified references keep working through the public name (or the user's alias).
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+
+
+def _cap_limit(query: exp.Query, max_rows: int) -> int:
+    current = query.args.get("limit")
+    wanted: int | None = None
+    if isinstance(current, exp.Limit):
+        wanted = _int_literal(current.expression)
+    elif isinstance(current, exp.Fetch):
+        options = current.args.get("limit_options")
+        percent = isinstance(options, exp.Expr) and bool(options.args.get("percent"))
+        wanted = None if percent else _int_literal(current.args.get("count"))
+    limit = max_rows if wanted is None else min(wanted, max_rows)
+    query.set("limit", exp.Limit(expression=exp.Literal.number(limit)))
+    return limit
+
+
+def _int_literal(node: exp.Expr | None) -> int | None:
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            value = int(str(node.this))
+        except ValueError:
+            return None
+        return value if value >= 0 else None
+    return None

@@ -1,0 +1,315 @@
+"""Row validation at ingest: each linked column's values are checked against its data item.
+
+Checks run vectorised over a whole batch (pyarrow.compute); Python objects are built only
+for the rows that fail, so a clean batch costs a few array passes per column.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric
+
+from quancheng.datastore import checks
+from quancheng.datastore.identifiers import base_identifier
+from quancheng.datastore.infer import valid_dates, valid_timestamps
+from quancheng.datastore.policy import ItemInfo
+from quancheng.datastore.schema import Column
+from quancheng.errors import BadRequest
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One failing cell: 1-based data row number, the column's label, the value, why."""
+
+    row: int
+    column: str
+    value: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome for one batch: True per row without errors, and the errors."""
+
+    valid_mask: pa.BooleanArray
+    errors: list[RowError]
+
+
+def _normalise(text: str) -> str:
+    """Header text compared loosely: NFKC, no spaces or punctuation, case-folded."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PZC")
+
+
+def link_items(columns: Sequence[Column], items: Sequence[ItemInfo]) -> list[Column]:
+    """The columns with `item` set to the data item each header names, one column per item."""
+    names = {i.name for i in items}
+    linked: list[str | None] = []
+    used: set[str] = set()
+    for column in columns:
+        # Keep a link made earlier (e.g. by hand) while its item still exists.
+        keep = column.item if column.item in names and column.item not in used else None
+        linked.append(keep)
+        if keep is not None:
+            used.add(keep)
+    matchers: list[Callable[[Column, ItemInfo], bool]] = [
+        lambda c, i: c.label == i.name,
+        lambda c, i: _normalise(c.label) == _normalise(i.name) != "",
+        lambda c, i: c.name == base_identifier(i.name, 0),
+    ]
+    for matches in matchers:
+        for index, column in enumerate(columns):
+            if linked[index] is not None:
+                continue
+            for item in items:
+                if item.name not in used and matches(column, item):
+                    linked[index] = item.name
+                    used.add(item.name)
+                    break
+    return [replace(c, item=name) for c, name in zip(columns, linked, strict=True)]
+
+
+# Validation is more lenient than inference: "007" is an integer value even though it
+# would not be stored as one.
+_INTEGER_TEXT = r"^\s*[+-]?\d+\s*$"
+_NUMBER_TEXT = r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$"
+_LOGICAL_WORDS = pa.array(["是", "否", "true", "false", "1", "0"], pa.string())
+_MOBILE_LIKE = r"^1\d{10}$"
+_EIGHTEEN = r"^.{18}$"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One check of a column: `test` maps trimmed values to ok (null means not applicable)."""
+
+    test: Callable[[Any], Any]
+    reason: Callable[[str], str]
+
+
+def _regex(pattern: str) -> Callable[[Any], Any]:
+    return lambda values: pc.match_substring_regex(values, pattern=pattern)
+
+
+def _logical(values: Any) -> Any:
+    return pc.is_in(pc.utf8_lower(values), value_set=_LOGICAL_WORDS)
+
+
+def _date_or_timestamp(values: Any) -> Any:
+    return pc.or_(pc.fill_null(valid_dates(values), False), valid_timestamps(values))
+
+
+def _on_distinct(test: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A vectorised test run on the distinct values only (dates repeat a lot)."""
+
+    def run(values: Any) -> Any:
+        distinct = pc.drop_null(pc.unique(values))
+        good = pc.filter(distinct, pc.fill_null(test(distinct), False))
+        return pc.if_else(pc.is_null(values), None, pc.is_in(values, value_set=good))
+
+    return run
+
+
+def _per_value(check: Callable[[str], bool], applies: str | None = None) -> Callable[[Any], Any]:
+    """A vectorised test from a pure Python check, run once per distinct value."""
+
+    def test(values: Any) -> Any:
+        distinct = pc.drop_null(pc.unique(values)).to_pylist()
+        good = pa.array([v for v in distinct if check(v)], pa.string())
+        ok = pc.is_in(values, value_set=good)
+        if applies is not None:
+            # Values the check does not apply to (a landline in a phone column) pass.
+            ok = pc.or_(ok, pc.invert(pc.match_substring_regex(values, pattern=applies)))
+        return pc.if_else(pc.is_null(values), None, ok)
+
+    return test
+
+
+def _fixed(reason: str) -> Callable[[str], str]:
+    return lambda _: reason
+
+
+def _id_reason(value: str) -> str:
+    """Why a value is not a valid 居民身份证号, for the report."""
+    try:
+        number = ric.compact(value)
+        if len(number) != 18:
+            return "not a valid ID number (length)"
+        if not number[:-1].isdigit():
+            return "not a valid ID number (format)"
+        if number[-1] != ric.calc_check_digit(number):
+            return "not a valid ID number (check character)"
+        ric.get_birth_date(number)
+    except stdnum_errors.ValidationError:
+        return "not a valid ID number (birth date)"
+    return "not a valid ID number (region code)"
+
+
+_TYPE_RULES: dict[str, _Rule] = {
+    "I": _Rule(_regex(_INTEGER_TEXT), _fixed("not an integer")),
+    "N": _Rule(_regex(_NUMBER_TEXT), _fixed("not a number")),
+    "F": _Rule(_regex(_NUMBER_TEXT), _fixed("not a number")),
+    "Y": _Rule(_regex(_NUMBER_TEXT), _fixed("not a number")),
+    "D": _Rule(_on_distinct(valid_dates), _fixed("not a date")),
+    "T": _Rule(_on_distinct(_date_or_timestamp), _fixed("not a date and time")),
+    "L": _Rule(_logical, _fixed("not a yes/no value")),
+}
+_ID_STRICT = _Rule(_per_value(checks.is_id_number), _id_reason)
+# 证件号码 may hold a passport or other document: only 18-character values must be IDs.
+_ID_IF_EIGHTEEN = _Rule(_per_value(checks.is_id_number, _EIGHTEEN), _id_reason)
+_MOBILE = _Rule(_per_value(checks.is_mobile), _fixed("not a valid mobile number"))
+# A contact phone may be a landline (0531-12345678); an 11-digit 1… number must be a mobile.
+_CONTACT_PHONE = _Rule(
+    _per_value(checks.is_mobile, _MOBILE_LIKE), _fixed("not a valid mobile number")
+)
+_CREDIT_CODE = _Rule(
+    _per_value(checks.is_credit_code),
+    _fixed("not a valid unified social credit code (check character)"),
+)
+_POSTCODE = _Rule(_per_value(checks.is_postcode), _fixed("not a valid postcode"))
+_BANK_CARD = _Rule(_per_value(checks.is_bank_card), _fixed("not a valid bank card number"))
+
+
+def _identity_rule(name: str) -> _Rule | None:
+    """The identifier check a header or item name calls for, if any."""
+    n = _normalise(name)
+    if "身份证" in n or "公民身份号码" in n:
+        return _ID_STRICT
+    if "证件号" in n:
+        return _ID_IF_EIGHTEEN
+    if n.endswith(("手机", "手机号", "手机号码")):
+        return _MOBILE
+    if "电话" in n or "联系方式" in n:
+        return _CONTACT_PHONE
+    if "统一社会信用代码" in n:
+        return _CREDIT_CODE
+    if "邮政编码" in n or "邮编" in n:
+        return _POSTCODE
+    if "银行卡号" in n:
+        return _BANK_CARD
+    return None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to check in one column."""
+
+    column: Column
+    required: bool
+    rules: tuple[_Rule, ...]
+
+
+class RowValidator:
+    """Checks batches of rows against the data items their columns are linked to."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        items: Sequence[ItemInfo],
+        *,
+        required: Collection[str] = (),
+    ) -> None:
+        by_name = {i.name: i for i in items}
+        linked = {c.item for c in columns if c.item}
+        missing = sorted(set(required) - linked)
+        if missing:
+            raise BadRequest(
+                "required data items have no column in the file",
+                code="required_column_missing",
+                details={"items": missing},
+            )
+        plans: list[_Plan] = []
+        for column in columns:
+            item = by_name.get(column.item or "")
+            if item is None:
+                continue
+            rules: list[_Rule] = []
+            type_rule = _TYPE_RULES.get(item.data_type.strip().upper())
+            if type_rule is not None:
+                rules.append(type_rule)
+            identity = _identity_rule(item.name) or _identity_rule(column.label)
+            if identity is not None:
+                rules.append(identity)
+            is_required = item.name in required
+            if rules or is_required:
+                plans.append(_Plan(column, is_required, tuple(rules)))
+        self._plans = tuple(plans)
+
+    def check(self, batch: pa.RecordBatch, first_row: int) -> Check:
+        """Errors of one batch; `first_row` is the 1-based data row number of its first row."""
+        size = batch.num_rows
+        valid = pa.repeat(True, size)
+        found: dict[tuple[int, int], RowError] = {}
+        for position, plan in enumerate(self._plans):
+            raw = _column_values(batch, plan.column)
+            values = pc.utf8_trim_whitespace(raw)
+            # A cell of only spaces is as empty as a null one.
+            values = pc.if_else(pc.equal(pc.utf8_length(values), 0), None, values)
+            checks_: list[tuple[Any, Callable[[str | None], str]]] = []
+            if plan.required:
+                checks_.append((pc.is_valid(values), lambda _: "required value missing"))
+            for rule in plan.rules:
+                ok = pc.fill_null(rule.test(values), True)
+                checks_.append((ok, _reason_of(rule)))
+            for ok, reason in checks_:
+                if _all_true(ok):
+                    continue
+                valid = pc.and_(valid, ok)
+                for index in pc.indices_nonzero(pc.invert(ok)).to_pylist():
+                    key = (index, position)
+                    if key in found:
+                        continue
+                    value = raw[index].as_py()
+                    found[key] = RowError(
+                        row=first_row + index,
+                        column=plan.column.label,
+                        value=value,
+                        reason=reason(value),
+                    )
+        errors = [found[k] for k in sorted(found)]
+        return Check(valid_mask=valid, errors=errors)
+
+
+def _reason_of(rule: _Rule) -> Callable[[str | None], str]:
+    return lambda value: rule.reason((value or "").strip())
+
+
+def _all_true(mask: Any) -> bool:
+    return bool(pc.all(mask, min_count=0).as_py() is not False)
+
+
+def _column_values(batch: pa.RecordBatch, column: Column) -> Any:
+    """The string values of a column, by identifier or else by label; all null if absent."""
+    for ref in (column.name, column.label):
+        index = batch.schema.get_field_index(ref)
+        if index >= 0:
+            values = batch.column(index)
+            return values if pa.types.is_string(values.type) else values.cast(pa.string())
+    return pa.nulls(batch.num_rows, pa.string())
+
+
+def _spreadsheet_safe(value: str | None) -> str:
+    """The value as a cell Excel will not evaluate as a formula."""
+    if not value:
+        return ""
+    if value[0] in "=@\t\r" or (value[0] in "+-" and re.fullmatch(_NUMBER_TEXT, value) is None):
+        return "'" + value
+    return value
+
+
+def write_error_report(errors: Iterable[RowError], path: Path) -> None:
+    """Write the errors as CSV (UTF-8 with BOM for Excel): row, column, value, reason."""
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["row", "column", "value", "reason"])
+        for error in errors:
+            writer.writerow([error.row, error.column, _spreadsheet_safe(error.value), error.reason])

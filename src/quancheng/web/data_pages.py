@@ -1,0 +1,128 @@
+"""The data of a catalog entry on the web: preview, dictionary, downloads, loads, versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from quancheng.api.data import spool_file
+from quancheng.datastore.reads import RowsResult
+from quancheng.datastore.service import JobInfo
+from quancheng.errors import BadRequest, PlatformError
+from quancheng.identity.roles import Permission
+from quancheng.web.i18n import N_
+from quancheng.web.render import FormDep, WebDep
+
+router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+
+PREVIEW_ROWS = 50
+DOWNLOADS = ("csv", "xlsx", "json", "ndjson", "parquet")
+JOB_STATUS = {
+    "queued": N_("Queued"),
+    "running": N_("Loading"),
+    "succeeded": N_("Loaded"),
+    "unchanged": N_("Unchanged: identical to the current version"),
+    "failed": N_("Failed"),
+}
+FRESHNESS = {
+    "on_time": N_("Updated on time"),
+    "late": N_("Update overdue"),
+    "no_data": N_("No data yet"),
+}
+
+
+@router.get("/catalog/{entry_id}/data")
+def data_page(entry_id: int, web: WebDep) -> Response:
+    """Preview the rows (filters from the query string), the dictionary and the downloads."""
+    datastore = web.services.datastore
+    info = datastore.dataset(web.principal, entry_id)
+    entry = web.services.catalog.get(web.principal, entry_id)
+    can_load = web.principal.can(Permission.DATA_WRITE, department_id=info.department_id)
+    preview: RowsResult | None = None
+    refusal: PlatformError | None = None
+    query = [(k, v) for k, v in web.request.query_params.multi_items() if k != "_limit"]
+    if info.current is not None:
+        try:
+            preview = web.services.reads.rows(
+                web.principal, entry_id, [*query, ("_limit", str(PREVIEW_ROWS))], total=True
+            )
+        except PlatformError as error:
+            if error.status >= 500:
+                raise
+            refusal = error
+    return web.page(
+        "data.html",
+        entry=entry,
+        info=info,
+        preview=preview,
+        refusal=refusal,
+        freshness=web.gettext(FRESHNESS[info.freshness().value]),
+        can_load=can_load,
+        versions=datastore.versions(web.principal, entry_id) if can_load else [],
+        downloads=DOWNLOADS,
+        filters=[(k, v) for k, v in query if not k.startswith("_")],
+        base_url=str(web.request.base_url).rstrip("/"),
+    )
+
+
+@router.post("/catalog/{entry_id}/data/upload")
+async def upload(entry_id: int, web: WebDep, form: FormDep) -> Response:
+    """Take a file from the steward's form and start loading it as the next version."""
+    datastore = web.services.datastore
+    info = await run_in_threadpool(datastore.dataset, web.principal, entry_id)
+    web.principal.require(Permission.DATA_WRITE, department_id=info.department_id)
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        raise BadRequest("choose a file to upload", code="no_file")
+    name = Path(file.filename).name
+    settings = web.services.settings
+    path = await run_in_threadpool(
+        spool_file, file.file, name, settings.data_dir / "uploads", settings.upload_max_bytes
+    )
+    try:
+        job = await run_in_threadpool(
+            datastore.start_load, web.principal, entry_id, source_name=name
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    datastore.submit(job, path, delete_after=True)
+    return web.redirect(f"/catalog/{entry_id}/data/jobs/{job.id}")
+
+
+@router.get("/catalog/{entry_id}/data/jobs/{job_id}")
+def job_page(entry_id: int, job_id: int, web: WebDep) -> Response:
+    """A load's progress; htmx polls the status box until the job is done."""
+    job = web.services.datastore.job(web.principal, entry_id, job_id)
+    context: dict[str, Any] = {
+        "entry_id": entry_id,
+        "job": job,
+        "status_label": web.gettext(JOB_STATUS[job.status.value]),
+        "percent": _percent(job),
+    }
+    if web.is_htmx:
+        return web.fragment("data_job_status.html", **context)
+    entry = web.services.catalog.get(web.principal, entry_id)
+    return web.page("data_job.html", entry=entry, **context)
+
+
+@router.post("/catalog/{entry_id}/data/versions/{number}/activate")
+def activate(entry_id: int, number: int, web: WebDep, form: FormDep) -> Response:
+    """Make a stored version current again."""
+    del form  # checked for its CSRF token
+    web.services.datastore.rollback(web.principal, entry_id, number)
+    return web.redirect(f"/catalog/{entry_id}/data", flash="rolled_back")
+
+
+def _percent(job: JobInfo) -> int:
+    if job.done:
+        return 100
+    if not job.bytes_total:
+        return 0
+    return min(99, int(job.bytes_read * 100 / job.bytes_total))

@@ -99,22 +99,29 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--no-serve", is_flag=True, help="Build the demo city, then exit.")
 @click.option("--seed", default=2024, show_default=True, type=int, help="Seed of the demo data.")
+@click.option(
+    "--large", is_flag=True, help="Also load a table of 10 million rows (bus card taps) for scale."
+)
 @fail_on_platform_errors
-def demo(data_dir: Path, host: str, port: int, no_serve: bool, seed: int) -> None:
+def demo(data_dir: Path, host: str, port: int, no_serve: bool, seed: int, large: bool) -> None:
     """Build the demo city of Jinan (once) and serve it."""
-    from quancheng.demo.build import ACCOUNTS_FILE, build_demo, is_built
+    from quancheng.demo.build import ACCOUNTS_FILE, build_demo, is_built, load_large_table
 
     ensure_secret(data_dir)
     settings = load_settings(data_dir, demo=True)
     services = services_for(settings)
     if is_built(services):
         click.echo(f"Demo city already built in {data_dir}; reusing it.")
+        if large:
+            click.echo("Loading the 10-million-row table (if not loaded yet) …")
+            load_large_table(services)
     else:
         click.echo(f"Building the demo city of Jinan in {data_dir} …")
-        summary = build_demo(services, data_dir=data_dir, seed=seed)
+        summary = build_demo(services, data_dir=data_dir, seed=seed, large=large)
         click.echo(
             f"Built {summary['departments']} departments, {summary['datasets']} catalog entries "
             f"({summary['shared']} shareable, {summary['open']} open), "
+            f"{summary['data_tables']} data tables with {summary['data_rows']} rows, "
             f"{summary['accounts']} demo accounts in {summary['seconds']:.1f} s."
         )
     click.echo(f"Demo accounts: {data_dir / ACCOUNTS_FILE}")

@@ -200,3 +200,26 @@ def test_id_check_agrees_with_checks_module(values: list[str]) -> None:
     )
     expected = [not v.strip() or checks.is_id_number(v.strip()) for v in values]
     assert result.valid_mask.to_pylist() == expected
+
+
+def test_empty_cells_of_optional_items_are_not_errors() -> None:
+    # Regression: an empty yes/no cell was reported as "not a yes/no value" (is_in answers
+    # False for null), which rejected the demo's museum list.
+    empty = {label: None for label in CLEAN_ROW} | {"姓名": "张三"}
+
+    result = validator().check(batch([empty, CLEAN_ROW]), 1)
+
+    assert result.errors == []
+    assert result.valid_mask.to_pylist() == [True, True]
+
+
+def test_a_document_number_may_be_an_organisations_credit_code() -> None:
+    # Regression: 权利人证件号码 of a company (its credit code) was refused as a bad ID.
+    items = [ItemInfo("权利人证件号码", "C", "personal")]
+    columns = [Column("c0", "权利人证件号码", item="权利人证件号码")]
+    broken = GOOD_CREDIT[:-1] + ("0" if GOOD_CREDIT[-1] != "0" else "1")
+    values = pa.array([GOOD_CREDIT, GOOD_ID, broken], pa.string())
+
+    result = RowValidator(columns, items).check(pa.RecordBatch.from_arrays([values], ["c0"]), 1)
+
+    assert [e.row for e in result.errors] == [3]

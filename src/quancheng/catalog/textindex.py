@@ -20,12 +20,13 @@ The storage layer ANDs query tokens and matches the last as a prefix, so it stay
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -61,7 +62,7 @@ class _Engines:
     cut: Callable[[str], Iterable[str]]
     is_word: Callable[[str], bool]
     spans: Callable[[str], set[tuple[int, int]]]
-    pinyin: Callable[[str], list[str]]
+    pinyin: Callable[[str], Sequence[str]]
 
 
 _engines: _Engines | None = None
@@ -102,11 +103,17 @@ def _load() -> _Engines:
                 found.update((s, e) for _, s, e in tk.tokenize(run, HMM=True))
                 return {(s, e) for s, e in found if e - s > 1}
 
+            # Catalog text repeats the same runs (department and subject names) thousands
+            # of times; pinyin conversion is the costly step of indexing, so remember it.
+            @functools.lru_cache(maxsize=1 << 16)
+            def pinyin(run: str) -> tuple[str, ...]:
+                return tuple(lazy_pinyin(run, errors=_no_pinyin))
+
             _engines = _Engines(
                 cut=lambda run: tk.cut(run, HMM=False),
                 is_word=lambda word: bool(tk.FREQ.get(word)),
                 spans=spans,
-                pinyin=lambda run: lazy_pinyin(run, errors=_no_pinyin),
+                pinyin=pinyin,
             )
         return _engines
 

@@ -101,7 +101,10 @@ def _regex(pattern: str) -> Callable[[Any], Any]:
 
 
 def _logical(values: Any) -> Any:
-    return pc.is_in(pc.utf8_lower(values), value_set=_LOGICAL_WORDS)
+    # is_in answers False (not null) for a null cell; an empty cell is not a wrong one.
+    return pc.if_else(
+        pc.is_null(values), None, pc.is_in(pc.utf8_lower(values), value_set=_LOGICAL_WORDS)
+    )
 
 
 def _date_or_timestamp(values: Any) -> Any:
@@ -164,8 +167,12 @@ _TYPE_RULES: dict[str, _Rule] = {
     "L": _Rule(_logical, _fixed("not a yes/no value")),
 }
 _ID_STRICT = _Rule(_per_value(checks.is_id_number), _id_reason)
-# 证件号码 may hold a passport or other document: only 18-character values must be IDs.
-_ID_IF_EIGHTEEN = _Rule(_per_value(checks.is_id_number, _EIGHTEEN), _id_reason)
+# 证件号码 may hold a passport or other document, and a rights holder may be an
+# organisation: an 18-character value must be an ID number or a unified credit code.
+_ID_IF_EIGHTEEN = _Rule(
+    _per_value(lambda v: checks.is_id_number(v) or checks.is_credit_code(v), _EIGHTEEN),
+    _id_reason,
+)
 _MOBILE = _Rule(_per_value(checks.is_mobile), _fixed("not a valid mobile number"))
 # A contact phone may be a landline (0531-12345678); an 11-digit 1… number must be a mobile.
 _CONTACT_PHONE = _Rule(

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from quancheng.catalog.classification import seed_classifications
 from quancheng.catalog.model import EntryFields, EntryStatus
-from quancheng.db.models import Department
-from quancheng.demo import content
+from quancheng.datastore.service import JobStatus
+from quancheng.db.models import CatalogEntry, Department
+from quancheng.demo import content, datasets
 from quancheng.identity.roles import Principal, Role
 from quancheng.identity.service import DepartmentFields
 
@@ -27,6 +31,10 @@ DEMO_PASSWORD = "Quancheng@2024"  # noqa: S105
 # Departments that get an administrator, a data steward and a user account.
 ACCOUNT_DEPARTMENTS = ("gaj", "sthjj", "cgj", "jtysj", "lixia")
 PUBLIC_USERS = (("citizen", "市民用户"), ("researcher", "山东大学研究团队"))
+# Entries that get rows: the few hundred that people look for first.
+DATA_TABLES = 300
+LARGE_ROWS = 10_000_000
+LARGE_ENTRY_NAME = "公交IC卡刷卡交易记录（全量）"
 
 
 def is_built(services: Services) -> bool:
@@ -61,8 +69,15 @@ def entry_input(entry: content.DemoEntry) -> dict[str, Any]:
     return raw
 
 
-def build_demo(services: Services, *, data_dir: Path, seed: int = 2024) -> dict[str, Any]:
-    """Create departments, classification, accounts and ~3,000 published entries."""
+def build_demo(
+    services: Services,
+    *,
+    data_dir: Path,
+    seed: int = 2024,
+    with_data: bool = True,
+    large: bool = False,
+) -> dict[str, Any]:
+    """Create departments, classification, accounts, ~3,000 published entries and their data."""
     started = time.monotonic()
     departments = content.departments()
     entries = content.catalog_entries(seed=seed)
@@ -112,8 +127,14 @@ def build_demo(services: Services, *, data_dir: Path, seed: int = 2024) -> dict[
                 fields=EntryFields.parse(entry_input(entry)),
                 status=EntryStatus.PUBLISHED,
             )
+    loaded = load_demo_data(services, seed=seed) if with_data else (0, 0)
+    if large:
+        load_large_table(services)
+    # Written last: its presence marks the city as built (see is_built).
     _write_accounts(data_dir / ACCOUNTS_FILE, accounts)
     return {
+        "data_tables": loaded[0],
+        "data_rows": loaded[1],
         "departments": len(departments),
         "datasets": len(entries),
         "shared": sum(e.sharing_type != "none" for e in entries),
@@ -149,3 +170,146 @@ def _write_accounts(path: Path, accounts: list[dict[str, Any]]) -> None:
         json.dump(accounts, fh, ensure_ascii=False, indent=2)
         fh.write("\n")
     tmp.replace(path)
+
+
+@dataclass(frozen=True)
+class _Item:
+    name: str
+    data_type: str
+    sensitivity: str
+
+
+@dataclass(frozen=True)
+class _Entry:
+    code: str
+    name: str
+    items: tuple[_Item, ...]
+
+
+def _published_entries(services: Services) -> list[_Entry]:
+    with services.db.reader() as s:
+        rows = s.scalars(
+            select(CatalogEntry)
+            .where(CatalogEntry.status == EntryStatus.PUBLISHED)
+            .options(selectinload(CatalogEntry.items))
+            .order_by(CatalogEntry.id)
+        )
+        return [
+            _Entry(
+                code=e.code,
+                name=e.name,
+                items=tuple(_Item(i.name, i.data_type, i.sensitivity) for i in e.items),
+            )
+            for e in rows
+        ]
+
+
+def load_demo_data(services: Services, *, seed: int, limit: int = DATA_TABLES) -> tuple[int, int]:
+    """Generate rows for the entries people look for first and load them like a steward would.
+
+    A second process writes the CSV files while this one loads them: generation and
+    loading each take about half of the time, and the machine has at least two cores.
+    """
+    platform = Principal.system("demo-builder")
+    datastore = services.datastore
+    tables = rows = 0
+    context = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory(prefix="qc-demo-") as tmp:
+        ready: multiprocessing.Queue[tuple[str, str, Path] | str | None] = context.Queue()
+        writer = context.Process(
+            target=_write_tables,
+            args=(_published_entries(services), seed, limit, Path(tmp), ready),
+            daemon=True,
+        )
+        writer.start()
+        try:
+            while (item := ready.get(timeout=300)) is not None:
+                if isinstance(item, str):
+                    raise RuntimeError(f"demo data generation failed: {item}")
+                code, filename, path = item
+                job = datastore.start_load(platform, code, source_name=filename)
+                result = datastore.run_load(job.id, path)
+                path.unlink()
+                if result.status is not JobStatus.SUCCEEDED:
+                    raise RuntimeError(f"demo data of {code} did not load: {result.message}")
+                tables += 1
+                rows += result.rows_read
+        finally:
+            writer.join(timeout=10)
+            if writer.is_alive():
+                writer.kill()
+    return tables, rows
+
+
+def _write_tables(
+    entries: list[_Entry],
+    seed: int,
+    limit: int,
+    directory: Path,
+    ready: multiprocessing.Queue[tuple[str, str, Path] | str | None],
+) -> None:
+    """The writer process: each table's CSV, announced once complete; None at the end."""
+    try:
+        for n, table in enumerate(datasets.demo_tables(entries, seed=seed, limit=limit), 1):
+            path = directory / f"{n}.csv"
+            datasets.write_csv(table, path)
+            ready.put((table.entry_code, table.filename, path))
+    except Exception as error:  # reported to the loading process, which stops the build
+        ready.put(f"{type(error).__name__}: {error}")
+    ready.put(None)
+
+
+def load_large_table(services: Services, *, rows: int = LARGE_ROWS) -> str:
+    """Add the scale entry (bus card taps, ≥ 10 million rows) with its data; return its code."""
+    platform = Principal.system("demo-builder")
+    with services.db.reader() as s:
+        existing = s.scalar(select(CatalogEntry.code).where(CatalogEntry.name == LARGE_ENTRY_NAME))
+        template = s.scalar(
+            select(CatalogEntry).where(CatalogEntry.name.contains("公交")).order_by(CatalogEntry.id)
+        )
+        if template is None:
+            raise RuntimeError("the demo catalog has no bus entry to file the scale table under")
+        department = s.get_one(Department, template.department_id).key
+        classification = template.classification_code
+    if existing is not None:
+        return existing
+    types = {"交易时间": "T", "交易金额": "Y"}
+    fields = EntryFields.parse(
+        {
+            "name": LARGE_ENTRY_NAME,
+            "name_en": "Bus IC card transactions (full history)",
+            "abstract": "全市公交车辆IC卡刷卡交易逐笔记录，含卡类型、线路和车辆，用于客流分析。",
+            "classification_code": classification,
+            "format": "database",
+            "sharing_type": "unconditional",
+            "sharing_method": "api",
+            "open_type": "open",
+            "update_cycle": "daily",
+            "security_grade": "general",
+            "duty": "负责全市公共交通运营管理",
+            "source_system": "公交一卡通清算系统",
+            "keywords": ["公交", "客流", "IC卡"],
+            "data_items": [
+                {
+                    "name": label,
+                    "data_type": types.get(label, "C"),
+                    "length": 12 if label == "交易金额" else (None if label in types else 40),
+                    "sensitivity": "public",
+                }
+                for label in datasets.LARGE_LABELS
+            ],
+        }
+    )
+    with services.db.transaction() as s:
+        entry = services.catalog.add_entry(
+            s, platform, department=department, fields=fields, status=EntryStatus.PUBLISHED
+        )
+        code = entry.code
+    with tempfile.TemporaryDirectory(prefix="qc-demo-") as tmp:
+        path = Path(tmp) / "bus-card-taps.csv"
+        datasets.large_table(path, rows=rows)
+        job = services.datastore.start_load(platform, code, source_name=path.name)
+        result = services.datastore.run_load(job.id, path)
+    if result.status is not JobStatus.SUCCEEDED:
+        raise RuntimeError(f"the scale table did not load: {result.message}")
+    return code

@@ -17,13 +17,12 @@ from quancheng.datastore.checks import is_credit_code, is_id_number, is_mobile
 from quancheng.demo.content import DemoDataItem, catalog_entries
 from quancheng.demo.datasets import (
     DemoTable,
-    credit_code,
     demo_tables,
-    id_number,
     large_table,
     select_entries,
     write_csv,
 )
+from quancheng.demo.identities import credit_code, id_number
 from quancheng.demo.tables import DISTRICT_ROWS
 
 DISTRICT_NAMES = {row[0] for row in DISTRICT_ROWS}

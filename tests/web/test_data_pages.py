@@ -1,0 +1,67 @@
+"""The data pages as a steward and a visitor use them: upload, progress, preview, rollback."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi.testclient import TestClient
+
+from tests.support.city import SmallCity
+from tests.web.support import browser, csrf_token, login, publish
+
+CSV = (
+    "监测站点,监测时间,PM2.5浓度\n泉城广场,2024-01-05 08:00,35.5\n省种子仓库,2024-01-05 09:00,41\n"
+)
+
+
+def upload(user: TestClient, token: str, entry_id: int, body: str) -> str:
+    response = user.post(
+        f"/catalog/{entry_id}/data/upload",
+        data={"csrf_token": token},
+        files={"file": ("air.csv", body.encode(), "text/csv")},
+    )
+    assert response.status_code == 303, response.text
+    job_url = response.headers["location"]
+    for _ in range(200):
+        status = user.get(job_url, headers={"HX-Request": "true"})
+        assert status.status_code == 200
+        if "hx-get" not in status.text:  # the box stops polling once the job is done
+            return status.text
+        time.sleep(0.05)
+    raise AssertionError(f"the load did not finish: {status.text}")
+
+
+def test_a_steward_uploads_and_a_visitor_previews_the_rows(
+    client: TestClient, city: SmallCity
+) -> None:
+    entry_id = publish(city.services, city.principals["env_steward"], "sthjj")
+    steward = browser(client)
+    token = login(steward, "env_steward")
+
+    status = upload(steward, token, entry_id, CSV)
+
+    assert "job-succeeded" in status
+    assert "2 rows read" in status or "已读取 2 行" in status
+    visitor = browser(client)
+    page = visitor.get(f"/catalog/{entry_id}/data", params={"监测站点": "省种子仓库"})
+    assert page.status_code == 200
+    assert "省种子仓库" in page.text and "泉城广场" not in page.text
+    assert f"/api/v1/datasets/{entry_id}/export.csv" in page.text
+    assert "/data/upload" not in page.text  # visitors do not get the upload form
+
+
+def test_a_steward_rolls_back_to_an_earlier_version(client: TestClient, city: SmallCity) -> None:
+    entry_id = publish(city.services, city.principals["env_steward"], "sthjj")
+    steward = browser(client)
+    token = login(steward, "env_steward")
+    upload(steward, token, entry_id, CSV)
+    upload(steward, token, entry_id, CSV.replace("泉城广场", "奥体中心"))
+    page = steward.get(f"/catalog/{entry_id}/data")
+    assert "奥体中心" in page.text
+
+    response = steward.post(
+        f"/catalog/{entry_id}/data/versions/1/activate", data={"csrf_token": csrf_token(page.text)}
+    )
+
+    assert response.status_code == 303
+    assert "泉城广场" in steward.get(f"/catalog/{entry_id}/data").text

@@ -52,6 +52,15 @@ API_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/tokens"): LOGGED_IN,
     ("POST", "/api/v1/tokens"): LOGGED_IN,
     ("DELETE", "/api/v1/tokens/{token_id}"): frozenset({"gaj_user", "gaj_admin", "admin"}),
+    # The ledger is public; a cosignature is authorised by a registered witness key, not a
+    # login (an unsigned post is a 400 or 403 for everyone, never 401).
+    ("GET", "/api/v1/ledger/checkpoint"): EVERYONE,
+    ("GET", "/api/v1/ledger/key"): EVERYONE,
+    ("GET", "/api/v1/ledger/entries"): EVERYONE,
+    ("GET", "/api/v1/ledger/entries/{index}"): EVERYONE,
+    ("GET", "/api/v1/ledger/proof/inclusion"): EVERYONE,
+    ("GET", "/api/v1/ledger/proof/consistency"): EVERYONE,
+    ("POST", "/api/v1/ledger/cosignatures"): EVERYONE,
 }
 
 

@@ -33,4 +33,6 @@ WEB_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/catalog/{entry_id}/data/upload"): OWNER_STEWARDS,
     ("GET", "/catalog/{entry_id}/data/jobs/{job_id}"): OWNER_STEWARDS,
     ("POST", "/catalog/{entry_id}/data/versions/{number}/activate"): OWNER_STEWARDS,
+    ("GET", "/ledger"): EVERYONE,
+    ("GET", "/ledger/entries/{index}"): EVERYONE,
 }

@@ -20,6 +20,7 @@ from quancheng import __version__
 from quancheng.api import catalog as catalog_api
 from quancheng.api import data as data_api
 from quancheng.api import identity as identity_api
+from quancheng.api import ledger as ledger_api
 from quancheng.catalog.search import CatalogSearch
 from quancheng.catalog.service import CatalogService
 from quancheng.datastore.policy import DefaultPolicy
@@ -28,6 +29,7 @@ from quancheng.datastore.service import DatastoreService
 from quancheng.db import Database
 from quancheng.errors import HttpError, PlatformError
 from quancheng.identity.service import IdentityService, PasswordPolicy
+from quancheng.ledger.log import KEY_FILE, Ledger
 from quancheng.settings import Settings
 
 log = logging.getLogger("quancheng")
@@ -58,6 +60,7 @@ class Services:
     catalog: CatalogService
     datastore: DatastoreService
     reads: DataReader
+    ledger: Ledger
 
     @classmethod
     def from_settings(
@@ -65,7 +68,14 @@ class Services:
     ) -> Services:
         """Build the database and the services for a city."""
         db = Database(url=settings.resolved_database_url)
-        catalog = CatalogService(db=db, search=CatalogSearch(dialect=db.dialect))
+        ledger = Ledger(
+            db=db,
+            key_path=settings.data_dir / KEY_FILE,
+            origin=settings.resolved_ledger_origin,
+            suite=settings.ledger_suite,
+            checkpoint_interval_seconds=settings.checkpoint_interval_seconds,
+        )
+        catalog = CatalogService(db=db, search=CatalogSearch(dialect=db.dialect), ledger=ledger)
         datastore = DatastoreService(
             db=db,
             catalog=catalog,
@@ -73,6 +83,7 @@ class Services:
             reports_dir=settings.data_dir / "reports",
             invalid_rows=settings.ingest_invalid_rows,
             keep_versions=settings.keep_data_versions,
+            ledger=ledger,
         )
         # Pseudonyms must be stable for a city (so masked columns still join) and secret.
         masking_key = hmac.digest(
@@ -96,10 +107,12 @@ class Services:
                 token_days=settings.token_days,
                 public_catalog=settings.public_catalog,
                 passwords=passwords,
+                ledger=ledger,
             ),
             catalog=catalog,
             datastore=datastore,
             reads=reads,
+            ledger=ledger,
         )
 
     def close(self) -> None:
@@ -123,6 +136,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(catalog_api.router, prefix=API_PREFIX)
     app.include_router(identity_api.router, prefix=API_PREFIX)
     app.include_router(data_api.router, prefix=API_PREFIX)
+    app.include_router(ledger_api.router, prefix=API_PREFIX)
 
     static_dir = resources.files("quancheng.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")

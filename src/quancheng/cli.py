@@ -110,6 +110,7 @@ def demo(data_dir: Path, host: str, port: int, no_serve: bool, seed: int, large:
     ensure_secret(data_dir)
     settings = load_settings(data_dir, demo=True)
     services = services_for(settings)
+    services.ledger.ensure_key()
     if is_built(services):
         click.echo(f"Demo city already built in {data_dir}; reusing it.")
         if large:
@@ -210,6 +211,8 @@ def init(
     services = services_for(load_settings(data_dir))
     if services.identity.list_departments():
         raise click.ClickException(f"{data_dir} already holds a city")
+    # The log key exists before the first event it will sign a checkpoint of.
+    services.ledger.ensure_key()
     with services.db.transaction() as s:
         services.identity.add_department(
             s,
@@ -435,11 +438,13 @@ def user_token(
 def _register_domain_commands() -> None:
     # The domain command modules import this one for its shared options, so they are
     # attached once `main` exists.
-    from quancheng.commands import data
+    from quancheng.commands import data, ledger
 
     main.add_command(data.ingest)
     main.add_command(data.rollback)
     main.add_command(data.data)
+    main.add_command(ledger.ledger)
+    main.add_command(ledger.witness)
 
 
 _register_domain_commands()

@@ -100,6 +100,22 @@ class Settings(BaseSettings):
     sql_max_rows: int = Field(
         default=10_000, ge=1, description="Most rows one read-only SQL query returns."
     )
+    ledger_suite: Literal["sha256-ed25519", "sm3-sm2"] = Field(
+        default="sha256-ed25519",
+        description="Algorithms of the ledger: `sha256-ed25519` (tree hash SHA-256, log key "
+        "Ed25519) or `sm3-sm2` (the national algorithms SM3 and SM2). Fixed by the first event.",
+    )
+    ledger_origin: str | None = Field(
+        default=None,
+        description="Origin line of the ledger's checkpoints and name of its key. Default: "
+        "`<city_name_en in lowercase>.quancheng/ledger`.",
+    )
+    checkpoint_interval_seconds: int = Field(
+        default=300,
+        ge=0,
+        description="Age after which a read of the latest checkpoint signs a new one, if the "
+        "ledger grew since; checkpoints are also issued on demand.",
+    )
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:
@@ -122,6 +138,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'quancheng.sqlite3').resolve()}"
+
+    @property
+    def resolved_ledger_origin(self) -> str:
+        """The ledger's origin line, defaulting to one named after the city."""
+        if self.ledger_origin:
+            return self.ledger_origin
+        city = "".join(c for c in self.city_name_en.lower() if c.isalnum() or c in "-.") or "city"
+        return f"{city}.quancheng/ledger"
 
     @property
     def resolved_datastore_url(self) -> str:

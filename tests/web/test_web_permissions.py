@@ -28,7 +28,7 @@ def request_for(
     """The URL and form body that a user of this role would send to the route."""
     step = path.rsplit("/", 1)[-1]
     entry_id = target_entry(city)
-    url = path.format(entry_id=entry_id, key="sthjj", locale="en", job_id=1, number=1)
+    url = path.format(entry_id=entry_id, key="sthjj", locale="en", job_id=1, number=1, index=0)
     if method == "GET":
         return url, None
     form: dict[str, Any] = {"csrf_token": token}

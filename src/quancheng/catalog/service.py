@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +41,9 @@ from quancheng.errors import (
 )
 from quancheng.identity.roles import Permission, Principal
 from quancheng.identity.service import find_department
+
+if TYPE_CHECKING:
+    from quancheng.ledger.log import Ledger
 
 CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z./-]{2,63}$")
 MAX_LIMIT = 100
@@ -120,12 +123,30 @@ class SearchResult:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
 
 
+# The ledger event of each lifecycle target (catalog.entry.<action>).
+_ACTIONS = {
+    EntryStatus.SUBMITTED: "submitted",
+    EntryStatus.PUBLISHED: "published",
+    EntryStatus.DRAFT: "returned",
+    EntryStatus.OFFLINE: "offline",
+}
+
+
 class CatalogService:
     """Catalog entries: create, edit, submit, publish, take offline, search, count."""
 
-    def __init__(self, *, db: Database, search: CatalogSearch) -> None:
+    def __init__(
+        self, *, db: Database, search: CatalogSearch, ledger: Ledger | None = None
+    ) -> None:
         self.db = db
         self.search_index = search
+        self.ledger = ledger
+
+    def _record(self, s: Session, actor: Principal, action: str, entry: CatalogEntry) -> None:
+        # In the change's own transaction: the step and its ledger leaf commit together.
+        if self.ledger is not None:
+            s.flush()
+            self.ledger.record_catalog(s, actor, action, entry)
 
     # -- classification ------------------------------------------------------------------
 
@@ -212,8 +233,10 @@ class CatalogService:
         _apply(entry, fields)
         s.add(entry)
         s.flush()
+        self._record(s, actor, "created", entry)
         if status is EntryStatus.PUBLISHED:
             self._publish(s, actor, entry)
+            self._record(s, actor, "published", entry)
         self.search_index.index(s, entry)
         return entry
 
@@ -239,6 +262,7 @@ class CatalogService:
             s.flush()
             if entry.status == EntryStatus.PUBLISHED:
                 self._publish(s, actor, entry)
+            self._record(s, actor, "updated", entry)
             self.search_index.index(s, entry)
         return self.get(actor, entry_id)
 
@@ -305,6 +329,7 @@ class CatalogService:
                 self._publish(s, actor, entry)
             else:
                 entry.status = target.value
+            self._record(s, actor, _ACTIONS[target], entry)
         return self.get(actor, entry_id)
 
     def _publish(self, s: Session, actor: Principal, entry: CatalogEntry) -> None:

@@ -1,4 +1,4 @@
-"""SQLAlchemy tables of the metadata database: identity and catalog."""
+"""SQLAlchemy tables of the metadata database: identity, catalog, datastore and ledger."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -316,3 +317,79 @@ class IngestJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# Ledger: the Merkle transparency log (leaves, stored subtree hashes, checkpoints, witnesses).
+
+
+class LedgerHead(Base):
+    """The one row that orders appends: each appending transaction locks, reads and advances it."""
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    root_hash: Mapped[bytes | None] = mapped_column(LargeBinary(64), default=None)
+    # The tree hash of the log ("sha256" or "sm3"), fixed by its first leaf.
+    hash_name: Mapped[str | None] = mapped_column(String(16), default=None)
+
+
+class LedgerLeaf(Base):
+    """One recorded event: its canonical JSON (the leaf data) and its RFC 9162 leaf hash."""
+
+    __tablename__ = "ledger_leaves"
+
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(64))
+    event: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(100), index=True)
+    subject: Mapped[str] = mapped_column(String(300), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerNode(Base):
+    """The hash of a perfect subtree above the leaves (level >= 1), stored when completed."""
+
+    __tablename__ = "ledger_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(64))
+
+
+class LedgerCheckpoint(Base):
+    """A checkpoint the log key signed: the signed note as issued, with its size and root."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(64))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class LedgerWitnessKey(Base):
+    """A witness verifier key registered by the platform authority."""
+
+    __tablename__ = "ledger_witness_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    key: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerCosignature(Base):
+    """A witness's signature line on one checkpoint (the newest per witness and checkpoint)."""
+
+    __tablename__ = "ledger_cosignatures"
+    __table_args__ = (UniqueConstraint("checkpoint_id", "witness"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_checkpoints.id", ondelete="CASCADE"), index=True
+    )
+    witness: Mapped[str] = mapped_column(String(200))
+    signature: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

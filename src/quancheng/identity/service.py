@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,6 +30,9 @@ from quancheng.errors import (
     ValidationFailed,
 )
 from quancheng.identity.roles import ROLE_PERMISSIONS, Permission, Principal, Role
+
+if TYPE_CHECKING:
+    from quancheng.ledger.log import Ledger
 
 TOKEN_PREFIX = "qc_"  # noqa: S105 (marks our tokens in logs and scanners)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
@@ -138,8 +142,10 @@ class IdentityService:
         token_days: int = 365,
         public_catalog: bool = True,
         passwords: PasswordPolicy | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.db = db
+        self.ledger = ledger
         self.session_hours = session_hours
         self.login_max_attempts = login_max_attempts
         self.login_window = timedelta(seconds=login_window_seconds)
@@ -156,9 +162,11 @@ class IdentityService:
         """Register a department (platform authority only)."""
         actor.require(Permission.DEPARTMENT_MANAGE)
         with self.db.transaction() as s:
-            return self.add_department(s, fields)
+            return self.add_department(s, fields, actor=actor)
 
-    def add_department(self, s: Session, fields: DepartmentFields) -> Department:
+    def add_department(
+        self, s: Session, fields: DepartmentFields, *, actor: Principal | None = None
+    ) -> Department:
         """Insert a department inside the caller's transaction (no permission check)."""
         errors: list[FieldError] = []
         for column, value in (
@@ -186,6 +194,8 @@ class IdentityService:
         )
         s.add(dept)
         s.flush()
+        if self.ledger is not None:
+            self.ledger.record_department(s, actor, "created", dept)
         return dept
 
     def list_departments(self) -> list[Department]:
@@ -270,6 +280,8 @@ class IdentityService:
         )
         s.add(user)
         s.flush()
+        if self.ledger is not None:
+            self.ledger.record_user(s, actor, "created", user)
         return user
 
     def list_users(self, department: int | str | None = None) -> list[User]:
@@ -296,6 +308,8 @@ class IdentityService:
                 raise NotFound(f"no user {username}")
             user.password_hash = self.passwords.hash(password)
             s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+            if self.ledger is not None:
+                self.ledger.record_user(s, None, "password_changed", user)
 
     def set_active(self, username: str, *, active: bool) -> None:
         """Enable or disable a user; disabling ends their sessions at once."""
@@ -306,6 +320,8 @@ class IdentityService:
             user.is_active = active
             if not active:
                 s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+            if self.ledger is not None:
+                self.ledger.record_user(s, None, "enabled" if active else "disabled", user)
 
     @staticmethod
     def principal_for(user: User, *, token: ApiToken | None = None) -> Principal:

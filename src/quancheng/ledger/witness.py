@@ -1,0 +1,332 @@
+"""Client side of the ledger: witnesses, proof bundles and remote verification.
+
+Everything here talks to a log only through a `Transport` (HTTP in the CLI, the in-process
+test client in tests) and checks what it gets with the pure core: a witness co-signs a
+checkpoint only after verifying its signature and its consistency with the last checkpoint
+it co-signed, and refuses, loudly, anything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from quancheng.ledger import merkle
+from quancheng.ledger.canonical import CanonicalError, canonical_json
+from quancheng.ledger.checkpoint import Checkpoint, CheckpointError, open_checkpoint
+from quancheng.ledger.keys import KeyFormatError, SigningKey, VerifierKey
+from quancheng.ledger.merkle import CompactRange, Hasher, ProofError
+from quancheng.ledger.note import NoteError, add_signatures
+
+BUNDLE_VERSION = 1
+API = "/api/v1/ledger"
+
+
+class WitnessError(Exception):
+    """The log served something a witness or verifier must not accept."""
+
+
+class Transport(Protocol):
+    """GET and POST text to a log's API."""
+
+    def get(self, path: str) -> str:
+        """The body of a successful GET, or raise WitnessError."""
+        ...
+
+    def post(self, path: str, body: str) -> str:
+        """The body of a successful POST, or raise WitnessError."""
+        ...
+
+
+class HttpTransport:
+    """A Transport over HTTP(S) with httpx."""
+
+    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+        import httpx
+
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+
+    def get(self, path: str) -> str:
+        """GET `path`; raise WitnessError on any failure."""
+        return self._checked("GET", path, None)
+
+    def post(self, path: str, body: str) -> str:
+        """POST text to `path`; raise WitnessError on any failure."""
+        return self._checked("POST", path, body)
+
+    def _checked(self, method: str, path: str, body: str | None) -> str:
+        import httpx
+
+        try:
+            response = self._client.request(
+                method,
+                path,
+                content=body.encode() if body is not None else None,
+                headers={"content-type": "text/plain; charset=utf-8"} if body else None,
+            )
+        except httpx.HTTPError as exc:
+            raise WitnessError(f"{method} {path} failed: {exc}") from exc
+        if response.status_code >= 400:
+            raise WitnessError(f"{method} {path}: HTTP {response.status_code}: {response.text}")
+        return response.text
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+def _hasher_for(key: VerifierKey) -> Hasher:
+    return merkle.SM3 if key.algorithm.value == "sm2" else merkle.SHA256
+
+
+def _hexes(values: Any, what: str) -> list[bytes]:
+    if not isinstance(values, list):
+        raise WitnessError(f"{what} must be a list of hex hashes")
+    try:
+        return [bytes.fromhex(v) for v in values]
+    except (TypeError, ValueError) as exc:
+        raise WitnessError(f"{what} holds a value that is not hex: {exc}") from exc
+
+
+def _json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise WitnessError(f"{what} is not JSON: {exc}") from exc
+
+
+# -- witness ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WitnessState:
+    """What a witness remembers: the log key it trusts and the last checkpoint it co-signed."""
+
+    log_key: str
+    origin: str
+    size: int
+    root_hash: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """The state file's JSON."""
+        return {
+            "log_key": self.log_key,
+            "origin": self.origin,
+            "size": self.size,
+            "root_hash": base64.b64encode(self.root_hash).decode(),
+        }
+
+    @classmethod
+    def load(cls, path: Path) -> WitnessState | None:
+        """The saved state, or None before the first cosignature."""
+        if not path.exists():
+            return None
+        data = _json(path.read_text(encoding="utf-8"), f"witness state {path}")
+        try:
+            return cls(
+                log_key=str(data["log_key"]),
+                origin=str(data["origin"]),
+                size=int(data["size"]),
+                root_hash=base64.b64decode(data["root_hash"], validate=True),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WitnessError(f"witness state {path} is malformed: {exc}") from exc
+
+    def save(self, path: Path) -> None:
+        """Write the state atomically (a crash leaves the old or the new state, never half)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def check_advance(
+    state: WitnessState | None,
+    checkpoint: Checkpoint,
+    proof: list[bytes],
+    *,
+    hasher: Hasher,
+) -> None:
+    """Raise WitnessError unless `checkpoint` extends the last one the witness co-signed."""
+    if state is None:
+        return
+    if checkpoint.origin != state.origin:
+        raise WitnessError(
+            f"checkpoint origin is {checkpoint.origin!r}, the witness follows {state.origin!r}"
+        )
+    if checkpoint.size < state.size:
+        raise WitnessError(
+            f"REFUSED: the log went back from size {state.size} to {checkpoint.size}"
+        )
+    try:
+        if checkpoint.size == state.size:
+            if checkpoint.root_hash != state.root_hash:
+                raise ProofError(
+                    f"two roots for size {state.size}: {state.root_hash.hex()} "
+                    f"and {checkpoint.root_hash.hex()}"
+                )
+        elif state.size > 0:
+            merkle.verify_consistency(
+                state.size,
+                checkpoint.size,
+                state.root_hash,
+                checkpoint.root_hash,
+                proof,
+                hasher=hasher,
+            )
+    except ProofError as exc:
+        raise WitnessError(
+            f"REFUSED: checkpoint of size {checkpoint.size} is not consistent with the "
+            f"checkpoint of size {state.size} this witness co-signed: {exc}"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class WitnessResult:
+    """What one witness run did."""
+
+    size: int
+    previous_size: int | None
+    posted: bool
+
+
+def run_witness(
+    transport: Transport,
+    key: SigningKey,
+    state_path: Path,
+    *,
+    log_key: VerifierKey | None = None,
+) -> WitnessResult:
+    """Fetch the latest checkpoint, check it, co-sign it, post the cosignature, save state."""
+    state = WitnessState.load(state_path)
+    served_key = VerifierKey.parse(transport.get(f"{API}/key").strip())
+    trusted_text = log_key.encode() if log_key else (state.log_key if state else None)
+    if trusted_text is not None and served_key.encode() != trusted_text:
+        raise WitnessError(
+            f"REFUSED: the log now presents key {served_key.encode()}, "
+            f"the witness trusts {trusted_text}"
+        )
+    trusted = log_key or served_key
+    hasher = _hasher_for(trusted)
+    note = transport.get(f"{API}/checkpoint")
+    try:
+        checkpoint, _ = open_checkpoint(note, [trusted], hash_size=hasher.size)
+    except (NoteError, CheckpointError) as exc:
+        raise WitnessError(f"REFUSED: the checkpoint does not verify: {exc}") from exc
+    proof: list[bytes] = []
+    if state is not None and 0 < state.size < checkpoint.size:
+        body = _json(
+            transport.get(f"{API}/proof/consistency?first={state.size}&second={checkpoint.size}"),
+            "consistency proof",
+        )
+        proof = _hexes(body.get("hashes"), "consistency proof")
+    check_advance(state, checkpoint, proof, hasher=hasher)
+    cosigned = add_signatures(note, [key])
+    transport.post(f"{API}/cosignatures", cosigned)
+    WitnessState(
+        log_key=trusted.encode(),
+        origin=checkpoint.origin,
+        size=checkpoint.size,
+        root_hash=checkpoint.root_hash,
+    ).save(state_path)
+    return WitnessResult(
+        size=checkpoint.size, previous_size=state.size if state else None, posted=True
+    )
+
+
+# -- proof bundles ------------------------------------------------------------------------
+
+
+def make_bundle(
+    *, index: int, event: Mapping[str, Any], size: int, hashes: list[bytes], checkpoint: str
+) -> dict[str, Any]:
+    """An offline-checkable proof that an event is in the log: event, proof, checkpoint."""
+    return {
+        "version": BUNDLE_VERSION,
+        "index": index,
+        "event": dict(event),
+        "inclusion": {"size": size, "hashes": [h.hex() for h in hashes]},
+        "checkpoint": checkpoint,
+    }
+
+
+def check_bundle(bundle: Mapping[str, Any], key: VerifierKey) -> Checkpoint:
+    """Verify a proof bundle offline against the log's key; return the checkpoint it rests on."""
+    hasher = _hasher_for(key)
+    if bundle.get("version") != BUNDLE_VERSION:
+        raise WitnessError(f"bundle version must be {BUNDLE_VERSION}")
+    try:
+        checkpoint, _ = open_checkpoint(str(bundle["checkpoint"]), [key], hash_size=hasher.size)
+        index = int(bundle["index"])
+        inclusion = bundle["inclusion"]
+        data = canonical_json(bundle["event"])
+    except (KeyError, TypeError, ValueError, NoteError, CheckpointError, CanonicalError) as exc:
+        raise WitnessError(f"bundle is malformed or its checkpoint does not verify: {exc}") from exc
+    if int(inclusion.get("size", -1)) != checkpoint.size:
+        raise WitnessError(
+            f"the proof is for size {inclusion.get('size')}, the checkpoint for {checkpoint.size}"
+        )
+    try:
+        merkle.verify_inclusion(
+            hasher.leaf(data),
+            index,
+            checkpoint.size,
+            _hexes(inclusion.get("hashes"), "inclusion proof"),
+            checkpoint.root_hash,
+            hasher=hasher,
+        )
+    except ProofError as exc:
+        raise WitnessError(f"event {index} is not in the signed tree: {exc}") from exc
+    return checkpoint
+
+
+# -- remote verification ------------------------------------------------------------------
+
+
+def verify_remote(
+    transport: Transport, *, key: VerifierKey | None = None, page: int = 1000
+) -> list[str]:
+    """Download every entry, recompute the tree and check the served checkpoint; problems."""
+    served = VerifierKey.parse(transport.get(f"{API}/key").strip())
+    if key is not None and served.encode() != key.encode():
+        return [f"the log presents key {served.encode()}, expected {key.encode()}"]
+    trusted = key or served
+    hasher = _hasher_for(trusted)
+    try:
+        checkpoint, _ = open_checkpoint(
+            transport.get(f"{API}/checkpoint"), [trusted], hash_size=hasher.size
+        )
+    except (NoteError, CheckpointError, KeyFormatError) as exc:
+        return [f"the checkpoint does not verify: {exc}"]
+    problems: list[str] = []
+    cr = CompactRange(hasher=hasher)
+    while cr.size < checkpoint.size:
+        body = _json(transport.get(f"{API}/entries?from={cr.size}&limit={page}"), "entries")
+        items = body.get("items") or []
+        if not items:
+            problems.append(f"the log serves no entry {cr.size} below size {checkpoint.size}")
+            break
+        for item in items:
+            if cr.size >= checkpoint.size:
+                break
+            if item.get("index") != cr.size:
+                problems.append(f"entry {cr.size} is missing (served {item.get('index')})")
+                return problems
+            leaf = hasher.leaf(canonical_json(item.get("event")))
+            if leaf.hex() != item.get("leaf_hash"):
+                problems.append(
+                    f"leaf {cr.size}: its event hashes to {leaf.hex()}, "
+                    f"served leaf hash {item.get('leaf_hash')}"
+                )
+            cr.append(leaf)
+    if not problems and cr.root() != checkpoint.root_hash:
+        problems.append(
+            f"the entries give root {cr.root().hex()} at size {checkpoint.size}, "
+            f"the checkpoint signs {checkpoint.root_hash.hex()}"
+        )
+    return problems

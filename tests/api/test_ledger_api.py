@@ -1,0 +1,178 @@
+"""The public ledger API: proofs that verify with the pure core, errors, witness cosignatures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from quancheng.ledger import merkle
+from quancheng.ledger.canonical import canonical_json
+from quancheng.ledger.checkpoint import open_checkpoint
+from quancheng.ledger.keys import SigningKey, VerifierKey
+from quancheng.ledger.note import add_signatures, verify_note
+from quancheng.ledger.witness import WitnessError, WitnessState, run_witness, verify_remote
+from tests.support.city import SmallCity, entry_fields
+
+
+class ClientTransport:
+    """The witness's transport over the in-process test client."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def get(self, path: str) -> str:
+        response = self.client.get(path)
+        if response.status_code >= 400:
+            raise WitnessError(f"GET {path}: {response.status_code} {response.text}")
+        return response.text
+
+    def post(self, path: str, body: str) -> str:
+        response = self.client.post(path, content=body.encode())
+        if response.status_code >= 400:
+            raise WitnessError(f"POST {path}: {response.status_code} {response.text}")
+        return response.text
+
+
+def publish_one(city: SmallCity) -> str:
+    steward = city.principals["env_steward"]
+    entry = city.services.catalog.create(steward, department="sthjj", fields=entry_fields())
+    city.services.catalog.submit(steward, entry.id)
+    city.services.catalog.publish(steward, entry.id)
+    return entry.code
+
+
+def test_proofs_from_the_api_verify_against_the_checkpoint(
+    client: TestClient, city: SmallCity
+) -> None:
+    code = publish_one(city)
+    key = VerifierKey.parse(client.get("/api/v1/ledger/key").text)
+    note = client.get("/api/v1/ledger/checkpoint")
+    assert note.headers["content-type"].startswith("text/plain")
+    cp, _ = open_checkpoint(note.text, [key])
+    history = client.get("/api/v1/ledger/entries", params={"subject": f"catalog_entry:{code}"})
+    items = history.json()["items"]
+    assert [i["event"]["type"] for i in items][-1] == "catalog.entry.published"
+    for item in items:
+        leaf = merkle.leaf_hash(canonical_json(item["event"]))
+        assert leaf.hex() == item["leaf_hash"]
+        assert client.get(f"/api/v1/ledger/entries/{item['index']}").json() == item
+        proof = client.get(
+            "/api/v1/ledger/proof/inclusion", params={"index": item["index"], "size": cp.size}
+        ).json()
+        assert proof["index"] == item["index"] and proof["size"] == cp.size
+        hashes = [bytes.fromhex(h) for h in proof["hashes"]]
+        merkle.verify_inclusion(leaf, item["index"], cp.size, hashes, cp.root_hash)
+    old_size = cp.size
+    publish_one(city)
+    new = city.services.ledger.issue_checkpoint()
+    body = client.get(
+        "/api/v1/ledger/proof/consistency", params={"first": old_size, "second": new.size}
+    ).json()
+    assert (body["first"], body["second"]) == (old_size, new.size)
+    merkle.verify_consistency(
+        old_size, new.size, cp.root_hash, new.root_hash, [bytes.fromhex(h) for h in body["hashes"]]
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("inclusion", {"index": 5, "size": 5}),
+        ("inclusion", {"index": 0, "size": 10_000}),
+        ("inclusion", {"index": -1, "size": 3}),
+        ("inclusion", {"index": 0, "size": 0}),
+        ("consistency", {"first": 4, "second": 3}),
+        ("consistency", {"first": 0, "second": 3}),
+        ("consistency", {"first": 1, "second": 10_000}),
+    ],
+)
+def test_malformed_proof_requests_are_400_with_the_error_body(
+    client: TestClient, city: SmallCity, path: str, params: dict[str, int]
+) -> None:
+    response = client.get(f"/api/v1/ledger/proof/{path}", params=params)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_proof_request"
+    assert error["message"]
+    assert error["details"]
+
+
+def test_unknown_and_bad_entry_requests(client: TestClient, city: SmallCity) -> None:
+    assert client.get("/api/v1/ledger/entries/99999").status_code == 404
+    assert client.get("/api/v1/ledger/entries/-1").status_code == 400
+    assert client.get("/api/v1/ledger/entries", params={"limit": 0}).status_code == 400
+    assert client.get("/api/v1/ledger/proof/inclusion", params={"index": "x"}).status_code == 422
+
+
+def test_a_registered_witness_cosigns_and_the_checkpoint_carries_it(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    witness = SigningKey.generate("witness.gaj.jinan")
+    city.services.ledger.add_witness_key(witness.name, witness.verifier.encode())
+    transport = ClientTransport(client)
+    state = tmp_path / "state.json"
+    first = run_witness(transport, witness, state)
+    assert first.previous_size is None
+    served = client.get("/api/v1/ledger/checkpoint").text
+    verified = verify_note(served, [witness.verifier, city.services.ledger.verifier()])
+    assert {s.name for s in verified.verified} == {witness.name, city.services.ledger.origin}
+    publish_one(city)
+    city.services.ledger.issue_checkpoint()
+    second = run_witness(transport, witness, state)
+    assert second.previous_size == first.size < second.size
+    assert WitnessState.load(state) is not None
+    assert verify_remote(transport) == []
+
+
+def test_a_witness_refuses_a_log_that_forked(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    witness = SigningKey.generate("witness.outside")
+    city.services.ledger.add_witness_key(witness.name, witness.verifier.encode())
+    state = tmp_path / "state.json"
+    run_witness(ClientTransport(client), witness, state)
+    saved = WitnessState.load(state)
+    assert saved is not None
+    # The witness remembers a different root for that size: the log now shows a fork.
+    WitnessState(saved.log_key, saved.origin, saved.size, b"\x07" * 32).save(state)
+    publish_one(city)
+    city.services.ledger.issue_checkpoint()
+    with pytest.raises(WitnessError, match="REFUSED"):
+        run_witness(ClientTransport(client), witness, state)
+    assert WitnessState.load(state) == WitnessState(
+        saved.log_key, saved.origin, saved.size, b"\x07" * 32
+    )
+
+
+def test_cosignatures_need_a_registered_key(client: TestClient, city: SmallCity) -> None:
+    note = client.get("/api/v1/ledger/checkpoint").text
+    stranger = SigningKey.generate("stranger")
+    response = client.post(
+        "/api/v1/ledger/cosignatures", content=add_signatures(note, [stranger]).encode()
+    )
+    assert response.status_code == 403
+    known = SigningKey.generate("known")
+    city.services.ledger.add_witness_key(known.name, known.verifier.encode())
+    response = client.post(
+        "/api/v1/ledger/cosignatures", content=add_signatures(note, [stranger]).encode()
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "unknown_witness"
+    assert client.post("/api/v1/ledger/cosignatures", content=b"nonsense").status_code == 400
+    ok = client.post("/api/v1/ledger/cosignatures", content=add_signatures(note, [known]).encode())
+    assert ok.status_code == 201
+    assert ok.json() == {"witnesses": ["known"]}
+
+
+def test_the_entries_page_through_the_log(client: TestClient, city: SmallCity) -> None:
+    size = city.services.ledger.size()
+    seen: list[dict[str, Any]] = []
+    start = 0
+    while start < size:
+        page = client.get("/api/v1/ledger/entries", params={"from": start, "limit": 4}).json()
+        seen.extend(page["items"])
+        start += 4
+    assert [i["index"] for i in seen] == list(range(size))

@@ -1,0 +1,125 @@
+"""`quancheng ledger …` and `quancheng witness` as an operator and an auditor use them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from quancheng.cli import main
+from tests.support.city import credit_code
+
+AUTHORITY = credit_code("MB2848264")
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    for name in ("QC_SECRET_KEY", "QC_DATA_DIR", "QC_DATABASE_URL", "QC_LEDGER_SUITE"):
+        monkeypatch.delenv(name, raising=False)
+    return CliRunner()
+
+
+def run(runner: CliRunner, *args: str, ok: bool = True) -> str:
+    result = runner.invoke(main, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code != 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def city(runner: CliRunner, tmp_path: Path) -> Path:
+    data = tmp_path / "city"
+    run(
+        runner,
+        "init",
+        "--data-dir",
+        str(data),
+        "--authority-credit-code",
+        AUTHORITY,
+        "--admin-password",
+        "first-admin-password",
+    )
+    for n in range(3):
+        run(
+            runner,
+            "department",
+            "create",
+            "--data-dir",
+            str(data),
+            "--key",
+            f"dept{n}",
+            "--name",
+            f"济南市部门{n}",
+            "--short-name",
+            f"部门{n}",
+            "--credit-code",
+            credit_code(f"1000000{n}X"),
+        )
+    return data
+
+
+def test_init_creates_the_log_key_and_verify_passes(runner: CliRunner, city: Path) -> None:
+    key = city / "ledger.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    run(runner, "ledger", "checkpoint", "--data-dir", str(city))
+    out = run(runner, "ledger", "verify", "--data-dir", str(city))
+    assert out.startswith("OK: 5 leaves")  # authority, admin, three departments
+
+
+def test_prove_and_check_a_bundle_offline(runner: CliRunner, city: Path, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.json"
+    run(runner, "ledger", "prove", "--data-dir", str(city), "3", "--out", str(bundle))
+    data = json.loads(bundle.read_text())
+    assert data["event"]["type"] == "identity.department.created"
+    from quancheng.cli import load_settings, services_for
+
+    services = services_for(load_settings(city))
+    key = services.ledger.verifier().encode()
+    services.close()
+    out = run(runner, "ledger", "check-bundle", str(bundle), "--key", key)
+    assert "OK: entry 3" in out
+    data["event"]["details"]["name"] = "济南市假部门"
+    bundle.write_text(json.dumps(data, ensure_ascii=False))
+    out = run(runner, "ledger", "check-bundle", str(bundle), "--key", key, ok=False)
+    assert "event 3 is not in the signed tree" in out
+
+
+def test_verify_names_a_tampered_leaf(runner: CliRunner, city: Path) -> None:
+    with sqlite3.connect(city / "quancheng.sqlite3") as db:
+        db.execute(
+            "UPDATE ledger_leaves SET event = replace(event, '部门1', '部门9') WHERE \"index\" = 3"
+        )
+    out = run(runner, "ledger", "verify", "--data-dir", str(city), ok=False)
+    assert "FAIL: leaf 3:" in out
+
+
+def test_witness_keys_are_registered_and_listed(
+    runner: CliRunner, city: Path, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "witness.key"
+    public = run(
+        runner, "witness", "--url", "http://unused", "--key", str(key_file), "--new-key", "w.gaj"
+    ).strip()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    run(runner, "ledger", "witness-key", "add", "--data-dir", str(city), "w.gaj", public)
+    assert public in run(runner, "ledger", "witness-key", "list", "--data-dir", str(city))
+    out = run(
+        runner, "ledger", "witness-key", "add", "--data-dir", str(city), "other", public, ok=False
+    )
+    assert "named 'w.gaj'" in out
+
+
+def test_a_witness_that_cannot_reach_the_log_fails(
+    runner: CliRunner, city: Path, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "witness.key"
+    run(runner, "witness", "--url", "http://x", "--key", str(key_file), "--new-key", "w")
+    result = runner.invoke(main, ["witness", "--url", "http://127.0.0.1:9", "--key", str(key_file)])
+    assert result.exit_code == 2
+    assert "WITNESS ALARM" in result.output

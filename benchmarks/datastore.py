@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from datetime import datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,14 @@ def _seed_entry(services: Services, entry_fields: Any) -> None:
                 s, code=code, name=name, name_en=name, parent_code=parent
             )
     admin = Principal.system("bench")
-    items = [{"name": h, "data_type": "C", "length": 50} for h in HEADER.split(",")]
+    # The item types a steward would declare (they steer inference: C keeps text).
+    types = dict.fromkeys(("记录编号", "空气质量指数"), "I")
+    types |= dict.fromkeys(("PM2.5浓度", "PM10浓度", "二氧化氮", "臭氧"), "F")
+    types |= {"监测日期": "D", "监测时间": "T"}
+    items = [
+        {"name": h, "data_type": types.get(h, "C"), "length": None if h in types else 50}
+        for h in HEADER.split(",")
+    ]
     entry = services.catalog.create(
         admin, department="sthjj", fields=entry_fields(data_items=items)
     )
@@ -224,7 +232,9 @@ def _free_port() -> int:
 
 
 def _time(client: httpx.Client, url: str, params: dict[str, Any], n: int) -> list[float]:
-    client.get(url, params=params).raise_for_status()  # warm-up
+    warm = client.get(url, params=params)
+    if warm.status_code != 200:
+        raise RuntimeError(f"{url} answered {warm.status_code}: {warm.text[:500]}")
     out = []
     for _ in range(n):
         started = time.perf_counter()
@@ -339,7 +349,7 @@ def query_figures(rows: int, tmp: Path, *, rounds: int) -> list[Figure]:
                     value=a,
                     unit="ms",
                     target="faster than Datasette",
-                    peer="Datasette 0.65 on SQLite, same client",
+                    peer=f"Datasette {version('datasette')} on SQLite, same client",
                     peer_value=b,
                     ratio=a / b if b else None,
                 )
@@ -360,8 +370,9 @@ def query_figures(rows: int, tmp: Path, *, rounds: int) -> list[Figure]:
 def run(*, quick: bool) -> list[Figure]:
     """Both groups of figures at the chosen size."""
     ingest_rows = 50_000 if quick else 1_000_000
-    query_rows = 50_000 if quick else 2_000_000
+    # The issue's scale: a 10-million-row table (the size of `quancheng demo --large`).
+    query_rows = 50_000 if quick else 10_000_000
     with tempfile.TemporaryDirectory() as tmp:
         figures = ingest_figures(ingest_rows, Path(tmp))
-        figures += query_figures(query_rows, Path(tmp), rounds=20 if quick else 100)
+        figures += query_figures(query_rows, Path(tmp), rounds=20)
     return figures

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,31 @@ def test_an_unknown_entry_is_a_clear_error(
     out = run(runner, "ingest", "--data-dir", str(data), "no-such-entry", str(path), ok=False)
 
     assert "no-such-entry" in out or "not" in out.lower()
+
+
+def test_ingest_while_another_process_holds_the_datastore_is_a_clear_error(
+    runner: CliRunner, city: tuple[Path, str], tmp_path: Path
+) -> None:
+    data, code = city
+    path = tmp_path / "v1.csv"
+    path.write_text("监测站点,监测时间,PM2.5浓度\n泉城广场,2024-01-05 08:00,35.5\n")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+            "time.sleep(60)",
+            str(data / "datastore.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+
+        out = run(runner, "ingest", "--data-dir", str(data), code, str(path), ok=False)
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert "in use by another process" in out

@@ -15,7 +15,7 @@ import pytest
 
 from quancheng.app import Services
 from quancheng.datastore.schema import ColumnType
-from quancheng.datastore.service import JobStatus
+from quancheng.datastore.service import JobStatus, file_sha256
 from quancheng.errors import Conflict, PermissionDenied
 from quancheng.identity.roles import Principal
 from tests.support.city import SmallCity, entry_fields
@@ -275,3 +275,29 @@ def test_the_platform_may_load_any_entry(city: SmallCity, tmp_path: Path) -> Non
     result = datastore.run_load(job.id, write(tmp_path / "a.csv", HEADER + "广场,,1,0001\n"))
 
     assert result.status is JobStatus.SUCCEEDED
+
+
+def test_every_new_version_and_rollback_is_on_the_ledger(
+    services: Services, city: SmallCity, tmp_path: Path
+) -> None:
+    entry_id = air_entry(city)
+    first = write(tmp_path / "v1.csv", HEADER + "泉城广场,2024-01-05 08:00,35.5,0001\n")
+    second = write(tmp_path / "v2.csv", HEADER + "泉城广场,2024-01-06 08:00,12,0001\n")
+    assert load(city, entry_id, first) is JobStatus.SUCCEEDED
+    assert load(city, entry_id, first) is JobStatus.UNCHANGED
+    assert load(city, entry_id, second) is JobStatus.SUCCEEDED
+    steward = city.principals["env_steward"]
+    services.datastore.rollback(steward, entry_id, 1)
+    code = services.datastore.dataset(steward, entry_id).entry_code
+
+    history = services.ledger.entries(subject=f"catalog_entry:{code}", limit=100)
+
+    data_events = [r.event for r in history if r.event["type"].startswith("data.version")]
+    assert [(e["type"], e["subject"]["data_version"]) for e in data_events] == [
+        ("data.version.created", 1),
+        ("data.version.created", 2),
+        ("data.version.rolled_back", 1),
+    ]
+    digest = file_sha256(first)
+    assert data_events[0]["payload_hash"] == f"sha256:{digest}"
+    assert data_events[0]["details"]["rows"] == 1

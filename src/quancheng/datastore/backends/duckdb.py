@@ -14,7 +14,7 @@ from quancheng.datastore.backends import sqlbuild
 from quancheng.datastore.backends.base import ROWID, Backend, SqlResult, check_table_name
 from quancheng.datastore.query import Page, QuerySpec
 from quancheng.datastore.schema import Column, ColumnType
-from quancheng.errors import BadRequest
+from quancheng.errors import BadRequest, Conflict
 
 D = sqlbuild.DUCKDB
 # Engine errors that mean "this value does not fit the type", as opposed to our bugs.
@@ -33,7 +33,17 @@ class DuckDBBackend(Backend):
     def __init__(self, path: str) -> None:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(path)
+        try:
+            self._con = duckdb.connect(path)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            # DuckDB admits one process per file: a running server holds it.
+            raise Conflict(
+                "the datastore is in use by another process (a running `quancheng serve`?): "
+                "load the file through the web page or the API, or stop the server first",
+                code="datastore_busy",
+            ) from error
         self._next_rowid: dict[str, int] = {}
         self._lock = threading.Lock()
         self._views = itertools.count(1)

@@ -434,3 +434,55 @@ def test_broken_parquet_is_corrupt(tmp_path: Path) -> None:
     with pytest.raises(BadRequest) as excinfo:
         rows(open_table(path))
     assert error(excinfo) == "corrupt_file"
+
+
+def _ods_cell(value: str, number: bool = False) -> str:
+    kind = (
+        f'office:value-type="float" office:value="{value}"'
+        if number
+        else ('office:value-type="string"')
+    )
+    return f"<table:table-cell {kind}><text:p>{value}</text:p></table:table-cell>"
+
+
+# calamine wants the rows without whitespace between the cells, as office suites write them.
+ODS_CONTENT = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+    '<office:body><office:spreadsheet><table:table table:name="学校">'
+    "<table:table-row>"
+    + _ods_cell("学校名称")
+    + _ods_cell("学生人数")
+    + _ods_cell("邮政编码")
+    + "</table:table-row><table:table-row>"
+    + _ods_cell("济南第一中学")
+    + _ods_cell("2400", number=True)
+    + _ods_cell("050001")
+    + "</table:table-row></table:table></office:spreadsheet></office:body>"
+    "</office:document-content>"
+)
+ODS_MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
+ manifest:version="1.2">
+<manifest:file-entry manifest:full-path="/"
+ manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>"""
+
+
+def test_an_ods_spreadsheet_from_libreoffice_or_wps_reads_like_xlsx(tmp_path: Path) -> None:
+    # A minimal OpenDocument spreadsheet, built by hand (no ODS writer is a dependency).
+    path = tmp_path / "schools.ods"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("META-INF/manifest.xml", ODS_MANIFEST)
+        z.writestr("content.xml", ODS_CONTENT, compress_type=zipfile.ZIP_DEFLATED)
+
+    reader = open_table(path)
+
+    assert reader.format == "ods"
+    assert reader.labels == ["学校名称", "学生人数", "邮政编码"]
+    rows = [row for batch in reader.batches() for row in batch.to_pylist()]
+    assert rows == [{"学校名称": "济南第一中学", "学生人数": "2400", "邮政编码": "050001"}]

@@ -126,6 +126,7 @@ def demo(data_dir: Path, host: str, port: int, no_serve: bool, seed: int, large:
             f"{summary['accounts']} demo accounts in {summary['seconds']:.1f} s."
         )
     click.echo(f"Demo accounts: {data_dir / ACCOUNTS_FILE}")
+    services.datastore.recover()
     services.close()
     if not no_serve:
         _serve(data_dir, host, port, workers=1, demo=True)
@@ -144,6 +145,10 @@ def serve(data_dir: Path, host: str | None, port: int | None, workers: int) -> N
     if not services.db.is_initialised():
         raise click.ClickException(f"no city in {data_dir}: run `quancheng init` first")
     services.db.migrate()
+    # Loads that a previous server process left half-done are failed and their tables dropped.
+    dropped = services.datastore.recover()
+    if dropped:
+        click.echo(f"Dropped {len(dropped)} tables of interrupted data loads.")
     services.close()
     _serve(data_dir, host or settings.host, port or settings.port, workers=workers, demo=False)
 

@@ -121,8 +121,8 @@ def test_ingest_while_another_process_holds_the_datastore_is_a_clear_error(
         [
             sys.executable,
             "-c",
-            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
-            "time.sleep(60)",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+            "print('ready', flush=True); time.sleep(60)",
             str(data / "datastore.duckdb"),
         ],
         stdout=subprocess.PIPE,

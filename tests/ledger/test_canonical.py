@@ -6,6 +6,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,7 +16,9 @@ from quancheng.ledger.canonical import (
     LedgerEvent,
     canonical_json,
     event_leaf_hash,
+    format_time,
     parse_canonical,
+    parse_time,
     payload_digest,
 )
 from quancheng.ledger.merkle import SM3
@@ -137,3 +140,64 @@ def test_any_event_round_trips_through_its_leaf_data(details: dict[str, object])
     )
     data = event.canonical()
     assert LedgerEvent.from_canonical(data).canonical() == data
+
+
+ANY_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+    | st.characters(min_codepoint=0xD800, max_codepoint=0x10FFFF).map(str),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text() | st.sampled_from(["\ue000", "\U0001f600", "\x1f"]), inner)
+    ),
+    max_leaves=12,
+)
+
+
+@given(value=ANY_JSON)
+def test_the_fast_serialiser_writes_exactly_what_the_rfc8785_reference_writes(
+    value: object,
+) -> None:
+    # canonical_json takes the C JSON encoder when it can; bytes and refusals must not change:
+    # astral and private-use keys order differently by code point, floats format differently.
+    try:
+        expected: bytes | None = rfc8785.dumps(value)  # type: ignore[arg-type]
+    except rfc8785.CanonicalizationError:
+        expected = None
+    if expected is None:
+        with pytest.raises(CanonicalError):
+            canonical_json(value)
+    else:
+        assert canonical_json(value) == expected
+
+
+def test_an_event_computes_its_canonical_json_once() -> None:
+    # Regression: `record` serialised every event a second time after construction had.
+    assert EVENT.canonical() is EVENT.canonical()
+    assert (
+        LedgerEvent(
+            type=EVENT.type,
+            time=EVENT.time,
+            actor=dict(EVENT.actor),
+            subject=dict(EVENT.subject),
+            payload_hash=EVENT.payload_hash,
+        )
+        == EVENT
+    )
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.timezones()
+    ).filter(lambda m: m.utcoffset() is not None)
+)
+def test_event_times_have_one_spelling_per_instant(moment: datetime) -> None:
+    utc = moment.astimezone(UTC)
+    text = format_time(moment)
+    assert text == utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if utc.year >= 1000:
+        assert parse_time(text) == utc

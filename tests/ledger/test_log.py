@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from quancheng.app import Services
 from quancheng.ledger import merkle
@@ -275,3 +277,33 @@ def test_the_log_key_is_created_once_with_mode_0600(tmp_path: Path, services: Se
     assert (tmp_path / "k" / "ledger.key").stat().st_mode & 0o777 == 0o600
     again = Ledger(db=services.db, key_path=tmp_path / "k" / "ledger.key", origin="a.test/log")
     assert again.verifier().encode() == key.verifier.encode()
+
+
+def test_two_appenders_sharing_a_database_keep_one_tree(services: Services) -> None:
+    # Each Ledger keeps the right edge it last wrote; another process's appends (here a second
+    # Ledger on the same database) must make it read the edge again, not fork the tree.
+    other = Ledger(db=services.db, key_path=services.ledger.key_path, origin=services.ledger.origin)
+    for round_ in range(4):
+        for ledger in (services.ledger, other, other):
+            with services.db.transaction() as s:
+                ledger.record_many(s, [event(1000 * round_ + i) for i in range(round_ + 1)])
+    leaves = all_leaf_hashes(services)
+    assert len(leaves) == services.ledger.size() == 30
+    assert services.ledger.root() == other.root() == merkle.root(leaves)
+    assert services.ledger.verify().ok
+
+
+def test_a_rolled_back_append_does_not_leave_a_stale_right_edge(services: Services) -> None:
+    append(services, [5])
+
+    # The rows are written just before the commit; a later before-commit hook then fails.
+    def refuse(_: Session) -> None:
+        raise RuntimeError("the commit failed")
+
+    with pytest.raises(RuntimeError), services.db.transaction() as s:
+        services.ledger.record_many(s, [event(100 + i) for i in range(3)])
+        sqlalchemy.event.listen(s, "before_commit", refuse)
+    append(services, [2])
+    assert services.ledger.size() == 7
+    assert services.ledger.root() == merkle.root(all_leaf_hashes(services))
+    assert services.ledger.verify().ok

@@ -40,10 +40,46 @@ class CanonicalError(ValueError):
 
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 (JCS) serialisation of a JSON value."""
+    if _plain(value):
+        # The C encoder writes exactly JCS for values without floats whose keys sort the same
+        # by code point as by UTF-16 unit (below U+D800): 20x faster than the reference.
+        try:
+            return _PLAIN.encode(value).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the reference says why it is refused
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:
         raise CanonicalError(f"value cannot be canonicalised as JSON: {exc}") from None
+
+
+_PLAIN = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_INT_LIMIT = 2**53 - 1
+
+
+def _plain(value: Any) -> bool:
+    # Written as loops over exact types: this walk runs for every event recorded.
+    kind = type(value)
+    if kind is dict:
+        for k, v in value.items():
+            if type(k) is not str or not (k.isascii() or not k or max(k) < "\ud800"):
+                return False
+            t = type(v)
+            if t is str or v is None or t is bool:
+                continue
+            if t is int:
+                if not -_INT_LIMIT <= v <= _INT_LIMIT:
+                    return False
+            elif not _plain(v):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(_plain(v) for v in value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is int:
+        return bool(-_INT_LIMIT <= value <= _INT_LIMIT)
+    return False  # floats, subclasses and anything else take the reference path
 
 
 def parse_canonical(data: bytes) -> Any:
@@ -61,7 +97,11 @@ def format_time(moment: datetime) -> str:
     """An aware datetime as UTC with microseconds and 'Z': one spelling per instant."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise CanonicalError(f"event time must carry a time zone, found naive {moment!r}")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # isoformat pads years to 4 digits, strftime does not
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times faster than strftime and spells the same text.
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:
@@ -101,12 +141,14 @@ class LedgerEvent:
     payload_hash: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
+    _canonical: bytes = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         if not _TYPE.fullmatch(self.type):
             raise CanonicalError(
                 f"event type must be dotted lowercase like 'catalog.entry.published': {self.type!r}"
             )
-        format_time(self.time)
+        time = format_time(self.time)
         _check_party("actor", self.actor, ("kind",))
         _check_party("subject", self.subject, ("kind", "id"))
         if self.payload_hash is not None and not _PAYLOAD_HASH.fullmatch(self.payload_hash):
@@ -115,14 +157,19 @@ class LedgerEvent:
             )
         if not isinstance(self.details, Mapping):
             raise CanonicalError("event details must be an object")
-        self.canonical()  # fails now, not at append time, if a value is not JSON
+        # Computed once, here: it fails now rather than at append time if a value is not
+        # JSON, and `record` reuses it. An event is a value; its members are not mutated.
+        object.__setattr__(self, "_canonical", canonical_json(self._json(time)))
 
     def to_json(self) -> dict[str, Any]:
         """The event as a JSON object (optional members omitted when empty)."""
+        return self._json(format_time(self.time))
+
+    def _json(self, time: str) -> dict[str, Any]:
         out: dict[str, Any] = {
             "v": EVENT_VERSION,
             "type": self.type,
-            "time": format_time(self.time),
+            "time": time,
             "actor": dict(self.actor),
             "subject": dict(self.subject),
         }
@@ -134,7 +181,7 @@ class LedgerEvent:
 
     def canonical(self) -> bytes:
         """The leaf data: RFC 8785 canonical JSON of `to_json()`."""
-        return canonical_json(self.to_json())
+        return self._canonical
 
     def leaf_hash(self, *, hasher: Hasher = SHA256) -> bytes:
         """The RFC 9162 leaf hash of the canonical JSON."""

@@ -57,14 +57,37 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write(sections: dict[str, list[Figure]], *, quick: bool, directory: Path = RESULTS) -> str:
-    """Write latest.json and latest.md (or quick.*); return the Markdown."""
+def write(
+    sections: dict[str, list[Figure]],
+    *,
+    quick: bool,
+    directory: Path = RESULTS,
+    merge: bool = False,
+) -> str:
+    """Write latest.json and latest.md (or quick.*); return the Markdown.
+
+    With `merge` (a run of some sections only), the other sections of the previous report
+    on the same machine are kept, each with the time it was measured.
+    """
     stem = "quick" if quick else "latest"
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    measured = {k: [f.as_json() for f in v] for k, v in sections.items()}
+    times = dict.fromkeys(measured, now)
+    previous_path = directory / f"{stem}.json"
+    if merge and previous_path.exists():
+        previous = json.loads(previous_path.read_text())
+        if previous.get("machine") == machine():
+            old_times = previous.get("section_times") or {}
+            for name, figures in previous.get("sections", {}).items():
+                if name not in measured:
+                    measured[name] = figures
+                    times[name] = old_times.get(name, previous.get("time", ""))
     report = {
         "machine": machine(),
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "time": now,
         "quick": quick,
-        "sections": {k: [f.as_json() for f in v] for k, v in sections.items()},
+        "section_times": times,
+        "sections": measured,
     }
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{stem}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
@@ -79,6 +102,8 @@ def write(sections: dict[str, list[Figure]], *, quick: bool, directory: Path = R
         lines += [
             "",
             f"## {section}",
+            "",
+            f"Measured {times[section]}.",
             "",
             "| benchmark | value | target | peer | peer value | ratio | note |",
             "|---|---|---|---|---|---|---|",

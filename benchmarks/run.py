@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception:
             traceback.print_exc()
             failed.append(title)
-    print(write(sections, quick=args.quick))
+    print(write(sections, quick=args.quick, merge=bool(args.only)))
     if failed:
         print(f"failed sections: {', '.join(failed)}", file=sys.stderr)
         return 1

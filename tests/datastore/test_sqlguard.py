@@ -302,3 +302,28 @@ def test_output_parses_back_in_the_target_dialect(dialect: str) -> None:
         checked = check(sql, dialect=dialect)
         again = sqlglot.parse(checked.sql, read=dialect)
         assert len(again) == 1 and isinstance(again[0], exp.Query)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 'users'::regclass::text",
+        "SELECT CAST('pg_authid' AS regclass)",
+        "SELECT 1::oid",
+        "SELECT 'postgres'::regrole",
+        "SELECT CAST(人口 AS json) FROM d_370100_ab_0001",
+    ],
+)
+def test_casts_that_look_into_the_system_catalog_are_denied(sql: str) -> None:
+    # A regclass cast answers whether a table exists (and its oid): not for public SQL.
+    assert refused(sql).code == "sql_function_denied"
+
+
+def test_casts_to_plain_types_are_allowed() -> None:
+    checked = check(
+        "SELECT CAST(人口 AS INTEGER), 人口::numeric(10, 2), CAST(year AS TEXT), "
+        "CAST('2024-01-05' AS DATE), '1 day'::interval, TRY_CAST(所属区县 AS BIGINT) "
+        "FROM d_370100_ab_0001"
+    )
+
+    assert "t_ab_0001_v3" in checked.sql

@@ -159,10 +159,37 @@ def _refuse_statements(query: exp.Query) -> None:
             )
 
 
+# Types a value may be cast to. Casts to object-identifier types (regclass, regproc,
+# regrole, oid …) would look names up in the system catalog and reveal what it holds.
+_CAST_TYPES = frozenset(
+    {
+        *("TEXT", "VARCHAR", "CHAR", "NCHAR", "NVARCHAR", "BPCHAR", "NAME"),
+        *("SMALLINT", "INT", "BIGINT", "TINYINT", "HUGEINT", "UBIGINT", "UINT", "USMALLINT"),
+        *("DECIMAL", "DOUBLE", "FLOAT", "REAL"),
+        *("BOOLEAN", "DATE", "TIME", "TIMESTAMP", "TIMESTAMPTZ", "INTERVAL"),
+    }
+)
+
+
+def _refuse_cast(node: exp.Cast) -> None:
+    target = node.to
+    kind = target.this
+    name = kind.value if isinstance(kind, exp.DataType.Type) else ""
+    if name.upper() not in _CAST_TYPES:
+        shown = target.sql(dialect="postgres")
+        raise BadRequest(
+            f"casting to {shown} is not allowed",
+            code="sql_function_denied",
+            details={"function": "cast", "type": shown},
+        )
+
+
 def _refuse_functions(query: exp.Query) -> None:
     for node in query.walk():
         if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
             _refuse_table_function(node.this)
+        if isinstance(node, exp.Cast):
+            _refuse_cast(node)
         if not isinstance(node, exp.Func) or isinstance(node, _ALLOWED_FUNCS):
             continue
         if isinstance(node, exp.Anonymous) and node.name.lower() in _ALLOWED_ANONYMOUS:

@@ -83,6 +83,7 @@ class Services:
             reports_dir=settings.data_dir / "reports",
             invalid_rows=settings.ingest_invalid_rows,
             keep_versions=settings.keep_data_versions,
+            memory_mib=settings.datastore_memory_mib,
             ledger=ledger,
         )
         # Pseudonyms must be stable for a city (so masked columns still join) and secret.

@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     sql_max_rows: int = Field(
         default=10_000, ge=1, description="Most rows one read-only SQL query returns."
     )
+    datastore_memory_mib: int = Field(
+        default=1024,
+        ge=64,
+        description="Memory the embedded DuckDB datastore may use, in MiB; beyond it DuckDB "
+        "spills to a temporary file beside the database.",
+    )
     ledger_suite: Literal["sha256-ed25519", "sm3-sm2"] = Field(
         default="sha256-ed25519",
         description="Algorithms of the ledger: `sha256-ed25519` (tree hash SHA-256, log key "

@@ -576,3 +576,16 @@ def test_postgres_runs_user_sql_read_only(backend: Backend) -> None:
         backend.execute_sql("SELECT * FROM qcv_1_1 FOR UPDATE", timeout_seconds=1, max_rows=1)
     assert caught.value.code == "sql_error"
     assert "read-only" in caught.value.message
+
+
+def test_the_embedded_engine_keeps_to_its_memory_limit(tmp_path: Path) -> None:
+    # Unlimited, DuckDB may take 80 % of the machine while loading a large file.
+    backend = open_backend(f"duckdb:///{tmp_path / 'capped.duckdb'}", memory_mib=256)
+    try:
+        result = backend.execute_sql(
+            "SELECT current_setting('memory_limit')", timeout_seconds=5, max_rows=1
+        )
+    finally:
+        backend.close()
+
+    assert result.rows[0][0] == "256.0 MiB"

@@ -186,6 +186,7 @@ class DatastoreService:
         reports_dir: Path,
         invalid_rows: str = "reject",
         keep_versions: int = 5,
+        memory_mib: int | None = None,
         ledger: Any = None,
     ) -> None:
         self.db = db
@@ -196,6 +197,7 @@ class DatastoreService:
         self.reports_dir = reports_dir
         self.invalid_rows = invalid_rows
         self.keep_versions = keep_versions
+        self.memory_mib = memory_mib
         self._ledger = ledger
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -206,7 +208,7 @@ class DatastoreService:
         if self._backend is None:
             with self._backend_lock:
                 if self._backend is None:
-                    self._backend = open_backend(self.backend_url)
+                    self._backend = open_backend(self.backend_url, memory_mib=self.memory_mib)
         return self._backend
 
     # -- datasets --------------------------------------------------------------------

@@ -8,8 +8,12 @@ from quancheng.errors import ConfigurationError
 __all__ = ["Backend", "SqlResult", "open_backend"]
 
 
-def open_backend(url: str) -> Backend:
-    """Open the backend a URL names: `duckdb:///abs/path.duckdb` or `postgresql://…`."""
+def open_backend(url: str, *, memory_mib: int | None = None) -> Backend:
+    """Open the backend a URL names: `duckdb:///abs/path.duckdb` or `postgresql://…`.
+
+    `memory_mib` caps the embedded engine's memory (DuckDB spills to disk beyond it); a
+    PostgreSQL server has its own settings.
+    """
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise ConfigurationError(f"not a datastore URL: {url!r}", code="bad_datastore_url")
@@ -20,7 +24,7 @@ def open_backend(url: str) -> Backend:
         path = rest[1:] if rest.startswith("/") and rest[1:] == ":memory:" else rest
         if not path:
             raise ConfigurationError(f"no file in datastore URL {url!r}", code="bad_datastore_url")
-        return DuckDBBackend(path)
+        return DuckDBBackend(path, memory_mib=memory_mib)
     if engine in ("postgresql", "postgres"):
         from quancheng.datastore.backends.postgres import PostgresBackend
 

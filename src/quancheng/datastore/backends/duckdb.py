@@ -30,11 +30,15 @@ class DuckDBBackend(Backend):
 
     dialect = "duckdb"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, memory_mib: int | None = None) -> None:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = duckdb.connect(path)
+            # Without a limit DuckDB may take 80 % of the machine's memory while loading.
+            config: dict[str, str | bool | int | float | list[str]] = (
+                {"memory_limit": f"{memory_mib}MiB"} if memory_mib else {}
+            )
+            self._con = duckdb.connect(path, config=config)
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
                 raise

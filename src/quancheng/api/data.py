@@ -243,9 +243,7 @@ def export_rows(
         json_shape=shape,
         header=header,
     )
-    media = export.MEDIA_TYPES[fmt]
-    if fmt == "csv":
-        media = f"text/csv; charset={'gb18030' if encoding == 'gb18030' else 'utf-8'}"
+    media = export.media_type(fmt, encoding)
     filename = f"{info.table}.{export.FILE_EXTENSIONS.get(fmt, fmt)}"
     stem = quote(f"{info.entry_name}.{export.FILE_EXTENSIONS.get(fmt, fmt)}")
     headers = {

@@ -24,21 +24,32 @@ _POSTCODE = re.compile(r"\d{6}")
 _ADMIN_CODE = re.compile(r"\d{6}(?:\d{3}(?:\d{3})?)?")
 
 
-def is_id_number(value: str) -> bool:
-    """居民身份证号: province, a real birth date and the ISO 7064 MOD 11-2 check character."""
+def id_number_problem(value: str) -> str | None:
+    """What is wrong with a 居民身份证号 (length, format, check character, birth date, region)."""
     # Written out rather than python-stdnum's ric: that one looks every region code up in a
     # table (slow on millions of rows, and it raises on some city-level codes).
     value = value.upper()
-    if _ID_NUMBER.fullmatch(value) is None or value[:2] not in _PROVINCES:
-        return False
+    if len(value) != 18:
+        return "length"
+    if _ID_NUMBER.fullmatch(value) is None:
+        return "format"
+    total = sum(int(c) * w for c, w in zip(value, _ID_WEIGHTS, strict=False))
+    if value[17] != _ID_CHECK[total % 11]:
+        return "check character"
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        return False
+        return "birth date"
     if born.year < 1900 or born > date.today():
-        return False
-    total = sum(int(c) * w for c, w in zip(value, _ID_WEIGHTS, strict=False))
-    return value[17] == _ID_CHECK[total % 11]
+        return "birth date"
+    if value[:2] not in _PROVINCES:
+        return "region code"
+    return None
+
+
+def is_id_number(value: str) -> bool:
+    """居民身份证号: province, a real birth date and the ISO 7064 MOD 11-2 check character."""
+    return id_number_problem(value) is None
 
 
 def is_credit_code(value: str) -> bool:

@@ -8,8 +8,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pyarrow as pa
-
 from quancheng.datastore import export, masking, params, sqlguard
 from quancheng.datastore.masking import MaskRule
 from quancheng.datastore.policy import ReadDecision, ReadPolicy
@@ -300,9 +298,3 @@ def _mask_rows(
             cells[i] = None if value is None else masking.mask_value(rule, str(value), key=key)
         masked.append(tuple(cells))
     return masked
-
-
-def arrow_table(columns: Sequence[Column], rows: list[tuple[Any, ...]]) -> pa.Table:
-    """Rows as an Arrow table (for formats written from a page)."""
-    names = [c.name for c in columns]
-    return pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in rows])

@@ -16,8 +16,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from stdnum import exceptions as stdnum_errors
-from stdnum.cn import ric
 
 from quancheng.datastore import checks
 from quancheng.datastore.identifiers import base_identifier
@@ -143,18 +141,7 @@ def _fixed(reason: str) -> Callable[[str], str]:
 
 def _id_reason(value: str) -> str:
     """Why a value is not a valid 居民身份证号, for the report."""
-    try:
-        number = ric.compact(value)
-        if len(number) != 18:
-            return "not a valid ID number (length)"
-        if not number[:-1].isdigit():
-            return "not a valid ID number (format)"
-        if number[-1] != ric.calc_check_digit(number):
-            return "not a valid ID number (check character)"
-        ric.get_birth_date(number)
-    except stdnum_errors.ValidationError:
-        return "not a valid ID number (birth date)"
-    return "not a valid ID number (region code)"
+    return f"not a valid ID number ({checks.id_number_problem(value) or 'format'})"
 
 
 _TYPE_RULES: dict[str, _Rule] = {

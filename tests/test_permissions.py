@@ -9,6 +9,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
+from quancheng.sharing.model import Action
 from tests.support.city import SmallCity, credit_code, entry_fields
 
 ROLES = ("anonymous", "citizen", "gaj_user", "gaj_steward", "env_steward", "gaj_admin", "admin")
@@ -16,6 +17,11 @@ EVERYONE = frozenset(ROLES)
 LOGGED_IN = EVERYONE - {"anonymous"}
 OWNER_STEWARDS = frozenset({"env_steward", "admin"})  # the entry belongs to 生态环境局
 USER_ADMINS = frozenset({"admin", "gaj_admin"})
+# 403 codes: generic, or the exchange's "you take no part" and "not your decision to take".
+DENIALS = {"not_authenticated", "permission_denied", "not_a_party", "not_your_decision"}
+MEMBERS = LOGGED_IN - {"citizen"}  # departments and the platform authority
+CONSUMER = frozenset({"env_steward"})  # the target request is 生态环境局's
+PROVIDER_DECIDERS = frozenset({"gaj_steward", "gaj_admin"})  # … asking 公安局
 
 # (method, route path) -> roles allowed; everyone else gets 401 (anonymous) or 403.
 API_MATRIX: dict[tuple[str, str], frozenset[str]] = {
@@ -61,6 +67,28 @@ API_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/ledger/proof/inclusion"): EVERYONE,
     ("GET", "/api/v1/ledger/proof/consistency"): EVERYONE,
     ("POST", "/api/v1/ledger/cosignatures"): EVERYONE,
+    # The exchange: departments and the platform take part, citizens do not. The target
+    # request is 生态环境局's, pending at 公安局; the target grant is 公安局's subscription to
+    # 生态环境局's entry, and the target dispute is about it.
+    ("POST", "/api/v1/sharing/requests"): MEMBERS,
+    ("GET", "/api/v1/sharing/requests"): MEMBERS,
+    ("GET", "/api/v1/sharing/requests/{request_id}"): MEMBERS,
+    ("PATCH", "/api/v1/sharing/requests/{request_id}"): CONSUMER,
+    ("POST", "/api/v1/sharing/requests/{request_id}/submit"): CONSUMER,
+    ("POST", "/api/v1/sharing/requests/{request_id}/withdraw"): CONSUMER,
+    ("POST", "/api/v1/sharing/requests/{request_id}/negotiate"): CONSUMER,
+    ("POST", "/api/v1/sharing/requests/{request_id}/return"): PROVIDER_DECIDERS,
+    ("POST", "/api/v1/sharing/requests/{request_id}/decision"): PROVIDER_DECIDERS,
+    ("POST", "/api/v1/sharing/requests/{request_id}/coordinate"): frozenset({"admin"}),
+    ("POST", "/api/v1/sharing/subscriptions"): MEMBERS,
+    ("GET", "/api/v1/sharing/grants"): MEMBERS,
+    ("GET", "/api/v1/sharing/grants/{grant_id}"): MEMBERS,
+    ("GET", "/api/v1/sharing/grants/{grant_id}/usage"): MEMBERS,
+    ("POST", "/api/v1/sharing/grants/{grant_id}/revoke"): OWNER_STEWARDS,
+    ("POST", "/api/v1/sharing/disputes"): frozenset({"gaj_user", "gaj_steward", "gaj_admin"}),
+    ("GET", "/api/v1/sharing/disputes"): MEMBERS,
+    ("GET", "/api/v1/sharing/disputes/{dispute_id}"): MEMBERS,
+    ("POST", "/api/v1/sharing/disputes/{dispute_id}/answer"): frozenset({"env_steward"}),
 }
 
 
@@ -90,7 +118,9 @@ def make_targets(city: SmallCity) -> dict[str, Any]:
     catalog.submit(steward, entry.id)
     catalog.publish(steward, entry.id)
     token = city.services.identity.issue_token(city.principals["gaj_user"], name="target")
+    sharing = sharing_targets(city, entry.id)
     return {
+        **sharing,
         "entry_id": entry.id,
         "token_id": token.id,
         "ref": "gaj",
@@ -101,12 +131,68 @@ def make_targets(city: SmallCity) -> dict[str, Any]:
     }
 
 
+def sharing_targets(city: SmallCity, open_entry: int) -> dict[str, int]:
+    """A request pending at 公安局, a grant 公安局 holds, and a dispute about it."""
+    services = city.services
+    gaj, env = city.principals["gaj_steward"], city.principals["env_steward"]
+    fields = entry_fields(
+        name="违法记录",
+        sharing_type="conditional",
+        sharing_conditions="用于执法核查",
+        legal_basis="《中华人民共和国数据安全法》",
+        open_type="closed",
+    )
+    entry = services.catalog.create(gaj, department="gaj", fields=fields)
+    services.catalog.submit(gaj, entry.id)
+    services.catalog.publish(gaj, entry.id)
+    sharing = services.sharing
+    request = sharing.create_request(
+        env, dataset_id=entry.id, purpose="执法核查", items=["监测站点"], period_days=30
+    )
+    sharing.act(env, request.id, Action.SUBMIT)
+    sharing.act(city.principals["admin"], request.id, Action.PASS)
+    grant = sharing.subscribe(city.principals["gaj_user"], dataset_id=open_entry, purpose="核对")
+    dispute = sharing.raise_dispute(
+        city.principals["gaj_user"], grant_id=grant.id, description="站点名称有误"
+    )
+    return {"request_id": request.id, "grant_id": grant.id, "dispute_id": dispute.id}
+
+
+def sharing_body(method: str, path: str, targets: dict[str, Any]) -> Any:
+    """A valid body for each sharing route."""
+    if method != "POST" and method != "PATCH":
+        return None
+    tail = path.rsplit("/", 1)[-1]
+    if path.endswith("/sharing/requests"):
+        return {
+            "dataset_id": targets["entry_id"],
+            "purpose": "核查",
+            "items": ["监测站点"],
+            "period_days": 30,
+        }
+    if path.endswith("/sharing/subscriptions"):
+        return {"dataset_id": targets["entry_id"], "purpose": "核查"}
+    if path.endswith("/sharing/disputes"):
+        return {"grant_id": targets["grant_id"], "description": "数值有误"}
+    if tail == "decision":
+        return {"decision": "reject", "reason": "不符合共享条件"}
+    if tail == "answer":
+        return {"outcome": "confirmed", "answer": "经核查数据无误"}
+    if tail in ("return", "negotiate", "coordinate", "revoke", "withdraw", "submit"):
+        return {"reason": "理由"}
+    if method == "PATCH":
+        return {"purpose": "新的用途"}
+    return None
+
+
 def request_for(method: str, path: str, targets: dict[str, Any], n: int) -> dict[str, Any]:
     url = path.format(**targets)
     body: Any = None
     if path.endswith("/versions") and method == "POST":
         csv = "监测站点,监测时间,PM2.5浓度\n泉城广场,2024-01-05 08:00,35.5\n".encode()
         return {"method": method, "url": url, "files": {"file": ("air.csv", csv, "text/csv")}}
+    if "/sharing/" in path:
+        return {"method": method, "url": url, "json": sharing_body(method, path, targets)}
     if path == "/api/v1/sql":
         return {"method": method, "url": url, "json": {"sql": "SELECT 1 AS one"}}
     if path == "/api/v1/departments" and method == "POST":
@@ -151,4 +237,4 @@ def test_api_route_answers_each_role(
         else:
             expected = 401 if role == "anonymous" else 403
             assert response.status_code == expected, (role, response.status_code, response.text)
-            assert response.json()["error"]["code"] in {"not_authenticated", "permission_denied"}
+            assert response.json()["error"]["code"] in DENIALS

@@ -21,9 +21,9 @@ from quancheng.api import catalog as catalog_api
 from quancheng.api import data as data_api
 from quancheng.api import identity as identity_api
 from quancheng.api import ledger as ledger_api
+from quancheng.api import sharing as sharing_api
 from quancheng.catalog.search import CatalogSearch
 from quancheng.catalog.service import CatalogService
-from quancheng.datastore.policy import DefaultPolicy
 from quancheng.datastore.reads import DataReader
 from quancheng.datastore.service import DatastoreService
 from quancheng.db import Database
@@ -31,6 +31,10 @@ from quancheng.errors import HttpError, PlatformError
 from quancheng.identity.service import IdentityService, PasswordPolicy
 from quancheng.ledger.log import KEY_FILE, Ledger
 from quancheng.settings import Settings
+from quancheng.sharing.access import AccessLog
+from quancheng.sharing.policy import GrantPolicy
+from quancheng.sharing.rules import SharingRules
+from quancheng.sharing.service import SharingService
 
 log = logging.getLogger("quancheng")
 
@@ -61,6 +65,8 @@ class Services:
     datastore: DatastoreService
     reads: DataReader
     ledger: Ledger
+    sharing: SharingService
+    access: AccessLog
 
     @classmethod
     def from_settings(
@@ -90,12 +96,20 @@ class Services:
         masking_key = hmac.digest(
             settings.secret_key.get_secret_value().encode(), b"quancheng masking", "sha256"
         )
+        rules = SharingRules.from_settings(settings)
+        access = AccessLog(
+            db=db,
+            ledger=ledger,
+            tz=rules.tz,
+            flush_seconds=settings.sharing_access_flush_seconds,
+        )
         reads = DataReader(
             datastore=datastore,
-            policy=DefaultPolicy(),
+            policy=GrantPolicy(db=db, access=access),
             masking_key=masking_key,
             sql_timeout_seconds=settings.sql_timeout_seconds,
             sql_max_rows=settings.sql_max_rows,
+            audit=access,
         )
         return cls(
             settings=settings,
@@ -114,10 +128,15 @@ class Services:
             datastore=datastore,
             reads=reads,
             ledger=ledger,
+            sharing=SharingService(
+                db=db, catalog=catalog, datastore=datastore, ledger=ledger, rules=rules
+            ),
+            access=access,
         )
 
     def close(self) -> None:
         """Finish background work and close every connection."""
+        self.access.close()
         self.datastore.close()
         self.db.dispose()
 
@@ -138,6 +157,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(identity_api.router, prefix=API_PREFIX)
     app.include_router(data_api.router, prefix=API_PREFIX)
     app.include_router(ledger_api.router, prefix=API_PREFIX)
+    app.include_router(sharing_api.router, prefix=API_PREFIX)
 
     static_dir = resources.files("quancheng.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")

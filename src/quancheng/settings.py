@@ -122,6 +122,63 @@ class Settings(BaseSettings):
         description="Age after which a read of the latest checkpoint signs a new one, if the "
         "ledger grew since; checkpoints are also issued on demand.",
     )
+    # Sharing exchange
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="The city's time zone (IANA name): working days and deadlines end at "
+        "midnight there.",
+    )
+    sharing_compliance_check: bool = Field(
+        default=True,
+        description="Whether the platform authority checks submitted requests for compliance "
+        "(符合性审查) before they reach the providing department.",
+    )
+    sharing_compliance_days: int = Field(
+        default=2,
+        ge=1,
+        description="Working days the platform authority has for a compliance check.",
+    )
+    sharing_provider_days: int = Field(
+        default=10,
+        ge=1,
+        description="Working days a providing department has to answer a request (also each "
+        "round of negotiation); local rules use 5, 10 or 15.",
+    )
+    sharing_coordination_days: int = Field(
+        default=10,
+        ge=1,
+        description="Working days the platform authority has to decide a coordinated case.",
+    )
+    sharing_dispute_days: int = Field(
+        default=5,
+        ge=1,
+        description="Working days a providing department has to answer a data dispute (疑义校核).",
+    )
+    sharing_subscription_days: int = Field(
+        default=365,
+        ge=1,
+        description="Validity of a subscription to an unconditional entry, in days.",
+    )
+    sharing_max_period_days: int = Field(
+        default=1095, ge=1, description="Longest period a request or grant may ask for, in days."
+    )
+    sharing_extra_holidays: str = Field(
+        default="",
+        description="Comma-separated dates (YYYY-MM-DD) that are not working days in addition to "
+        "the built-in national calendar: local holidays, or next year's schedule before the "
+        "calendar package knows it.",
+    )
+    sharing_extra_workdays: str = Field(
+        default="",
+        description="Comma-separated dates (YYYY-MM-DD) that are working days although the "
+        "built-in calendar says otherwise (调休 weekends it does not know yet).",
+    )
+    sharing_access_flush_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Reads through grants are recorded in the ledger in batches; the longest a "
+        "record waits before its batch is written, in seconds.",
+    )
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import datetime
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
 
+import duckdb
+import psycopg
 import pytest
 import sqlglot
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import make_url
 from sqlglot import exp
 
+from quancheng.datastore.query import Filter, Op
 from quancheng.datastore.sqlguard import CheckedSql, SqlTable, check_sql
 from quancheng.errors import BadRequest
+from tests.support.postgres import create_database, drop_database, postgres_admin_url
 
 # 身份证号 exists in the physical table but is masked for this reader, so not readable.
 POPULATION = SqlTable("d_370100_ab_0001", "t_ab_0001_v3", ["所属区县", "人口", "year"])
@@ -327,3 +338,304 @@ def test_casts_to_plain_types_are_allowed() -> None:
     )
 
     assert "t_ab_0001_v3" in checked.sql
+
+
+# --- Policy row filters pushed into user SQL ------------------------------------------------
+
+LIXIA = Filter("district", Op.EQ, "历下区")
+PEOPLE_COLUMNS = ["district", "n", "score", "ok", "day", "seen_at"]  # `secret` is not readable
+EMPTY_ROW: list[Any] = [None, None, None, None, None]
+
+
+def people(*row_filter: Filter) -> SqlTable:
+    return SqlTable("people", "t_people_v1", PEOPLE_COLUMNS, row_filter=row_filter)
+
+
+# Unfiltered, to show that a filter on one table does not leak onto another.
+PLACES = SqlTable("places", "t_places_v1", ["district", "area"])
+
+
+def check_filtered(sql: str, *row_filter: Filter, dialect: str = "duckdb") -> CheckedSql:
+    tables = LazyTables(people(*row_filter), PLACES)
+    return check_sql(sql, tables=tables, dialect=dialect, max_rows=1000)
+
+
+def physical_reads(sql: str, dialect: str) -> list[exp.Table]:
+    parsed = sqlglot.parse_one(sql, read=dialect)
+    return [t for t in parsed.find_all(exp.Table) if t.name == "t_people_v1"]
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM people",
+        "SELECT district FROM people WHERE district = '市中区' OR 1 = 1",
+        "SELECT a.n, b.n FROM people a JOIN people AS b ON a.district = b.district",
+        "SELECT n FROM people WHERE n IN (SELECT n FROM people)",
+        "SELECT (SELECT count(*) FROM people) AS c",
+        "WITH x AS (SELECT n FROM people) SELECT n FROM x",
+        "WITH people AS (SELECT n FROM people) SELECT n FROM people",
+        "SELECT n FROM people UNION ALL SELECT n FROM people",
+        "SELECT p.district FROM people p JOIN places USING (district)",
+        "SELECT * FROM (people a JOIN people b ON a.n = b.n)",
+    ],
+)
+def test_every_read_of_a_filtered_table_goes_through_its_filter(sql: str, dialect: str) -> None:
+    out = check_filtered(sql, LIXIA, dialect=dialect).sql
+    reads = physical_reads(out, dialect)
+    assert reads
+    for table in reads:
+        select = table.parent_select
+        assert isinstance(select, exp.Select)
+        assert select.args["from_"].this is table
+        where = select.args["where"].this
+        assert isinstance(where, exp.EQ)
+        assert where.this.name == "district" and where.expression.this == "历下区"
+        # Only the readable columns (and the row id) leave the derived table.
+        assert select.named_selects == [*PEOPLE_COLUMNS, "_rowid"]
+        assert isinstance(select.parent, exp.Subquery) and select.parent.alias
+
+
+def test_a_cte_named_like_the_table_is_not_filtered_as_the_table() -> None:
+    out = check_filtered("WITH people AS (SELECT 1 AS n) SELECT n FROM people", LIXIA).sql
+    assert "t_people_v1" not in out and "WHERE" not in out
+
+
+def test_an_unfiltered_table_stays_a_plain_reference() -> None:
+    out = check_filtered("SELECT area FROM places", LIXIA).sql
+    assert 'FROM "t_places_v1" AS "places"' in out
+
+
+def test_a_hidden_filter_column_is_used_but_not_exposed() -> None:
+    out = check_filtered("SELECT * FROM people", Filter("secret", Op.EQ, "s1")).sql
+    select = sqlglot.parse_one(out, read="duckdb")
+    assert isinstance(select, exp.Select)
+    assert select.named_selects == PEOPLE_COLUMNS
+    assert [c.name for c in select.find_all(exp.Column)].count("secret") == 1
+
+
+def test_the_hidden_filter_column_stays_unknown_to_the_user() -> None:
+    with pytest.raises(BadRequest) as caught:
+        check_filtered("SELECT secret FROM people", Filter("secret", Op.EQ, "s1"))
+    assert caught.value.code == "unknown_column"
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
+def test_filter_values_are_literals_not_sql(dialect: str) -> None:
+    value = "x' OR '1'='1"
+    out = check_filtered("SELECT n FROM people", Filter("district", Op.EQ, value), dialect=dialect)
+    parsed = sqlglot.parse(out.sql, read=dialect)
+    assert len(parsed) == 1 and parsed[0] is not None
+    strings = [lit.this for lit in parsed[0].find_all(exp.Literal) if lit.is_string]
+    assert strings == [value]
+    assert not list(parsed[0].find_all(exp.Or))
+
+
+@pytest.mark.parametrize(
+    ("value", "sql"),
+    [
+        (datetime.date(2024, 3, 1), "CAST('2024-03-01' AS DATE)"),
+        (datetime.datetime(2024, 3, 1, 8, 30), "CAST('2024-03-01 08:30:00' AS TIMESTAMP)"),
+        (True, "TRUE"),
+        (-4.5, "-4.5"),
+        (float("nan"), "CAST('NaN' AS DOUBLE)"),
+        (float("-inf"), "CAST('-Infinity' AS DOUBLE)"),
+    ],
+)
+def test_typed_values_become_typed_literals(value: object, sql: str) -> None:
+    out = check_filtered("SELECT n FROM people", Filter("x", Op.EQ, value)).sql
+    assert f'"t_people_v1"."x" = {sql}' in out
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        Filter("seen_at", Op.EQ, datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)),
+        Filter("n", Op.EQ, b"bytes"),
+        Filter("n", Op.BETWEEN, (1, 2, 3)),
+    ],
+)
+def test_filters_that_cannot_be_expressed_refuse_the_query(bad: Filter) -> None:
+    with pytest.raises(BadRequest) as caught:
+        check_filtered("SELECT n FROM people", bad)
+    assert caught.value.code == "bad_filter"
+
+
+PEOPLE_ROWS: list[tuple[Any, ...]] = [
+    (1, "历下区", 10, 1.5, True, datetime.date(2024, 1, 1), datetime.datetime(2024, 1, 1, 8)),
+    (2, "市中区", 20, 2.5, False, datetime.date(2024, 2, 1), datetime.datetime(2024, 2, 1, 9, 30)),
+    (3, "历下区", *EMPTY_ROW),
+    (4, "it's 50%_off", 30, 3.5, True, datetime.date(2024, 3, 1), datetime.datetime(2024, 3, 1)),
+    (5, "its 50xxoff", 40, -4.5, False, datetime.date(2024, 4, 1), datetime.datetime(2024, 4, 1)),
+    (6, "a\\b", 50, 0.0, True, datetime.date(2024, 5, 1), datetime.datetime(2024, 5, 1)),
+]
+PLACES_ROWS = [(1, "历下区", 100.0), (2, "市中区", 200.0), (3, "槐荫区", 300.0)]
+
+
+class Database:
+    """A real database holding the two physical tables, and the dialect to write for it."""
+
+    def __init__(self, dialect: str, run: Callable[[str], list[tuple[Any, ...]]]) -> None:
+        self.dialect = dialect
+        self._run = run
+
+    def rows(self, sql: str, *row_filter: Filter) -> list[tuple[Any, ...]]:
+        return self._run(check_filtered(sql, *row_filter, dialect=self.dialect).sql)
+
+    def ids(self, sql: str, *row_filter: Filter) -> list[Any]:
+        return sorted(r[0] for r in self.rows(sql, *row_filter))
+
+
+def _create(execute: Callable[..., Any], types: Mapping[str, str], mark: str) -> None:
+    execute(
+        f"CREATE TABLE t_people_v1 (district {types['text']}, n BIGINT, score {types['double']}, "
+        f"ok BOOLEAN, day DATE, seen_at TIMESTAMP, secret {types['text']}, _rowid BIGINT)"
+    )
+    execute(
+        f"CREATE TABLE t_places_v1 (district {types['text']}, area DOUBLE PRECISION, _rowid BIGINT)"
+    )
+    for rowid, *values in PEOPLE_ROWS:
+        row = [*values, f"s{rowid}", rowid]
+        execute(f"INSERT INTO t_people_v1 VALUES ({', '.join([mark] * 8)})", row)
+    for rowid, district, area in PLACES_ROWS:
+        execute(f"INSERT INTO t_places_v1 VALUES ({mark}, {mark}, {mark})", [district, area, rowid])
+
+
+@pytest.fixture
+def duck(tmp_path: Path) -> Iterator[Database]:
+    """A DuckDB file with the physical tables."""
+    conn = duckdb.connect(str(tmp_path / "city.duckdb"))
+    _create(conn.execute, {"text": "VARCHAR", "double": "DOUBLE"}, "?")
+    yield Database("duckdb", lambda sql: conn.execute(sql).fetchall())
+    conn.close()
+
+
+@pytest.fixture
+def pg() -> Iterator[Database]:
+    """A fresh PostgreSQL database with the physical tables (skipped without a server)."""
+    admin = postgres_admin_url()
+    if admin is None:
+        if os.environ.get("CI"):
+            pytest.fail("QC_TEST_POSTGRES_URL is not set: run the suite with `make test`")
+        pytest.skip("no PostgreSQL server: run with scripts/with-postgres")
+    url = create_database(admin)
+    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = psycopg.connect(libpq, autocommit=True)
+    _create(conn.execute, {"text": "TEXT", "double": "DOUBLE PRECISION"}, "%s")
+    yield Database("postgres", lambda sql: conn.execute(sql).fetchall())
+    conn.close()
+    drop_database(admin, url)
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest) -> Database:
+    """The physical tables on DuckDB and on PostgreSQL."""
+    fixture: Database = request.getfixturevalue("duck" if request.param == "duckdb" else "pg")
+    return fixture
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT _rowid FROM people", [1, 3]),
+        ("SELECT _rowid FROM people WHERE district = '历下区' OR 1 = 1", [1, 3]),
+        ("SELECT _rowid FROM people WHERE district <> '历下区' OR district IS NULL", []),
+        ("SELECT count(*) FROM people", [2]),
+        ("SELECT count(*) FROM people a CROSS JOIN people b", [4]),
+        ("SELECT a._rowid FROM people a JOIN people b ON a._rowid <> b._rowid", [1, 3]),
+        ("SELECT b._rowid FROM people a RIGHT JOIN people b ON true", [1, 1, 3, 3]),
+        ("SELECT _rowid FROM (SELECT _rowid FROM people) AS s", [1, 3]),
+        ("SELECT (SELECT max(_rowid) FROM people) AS m", [3]),
+        (
+            "SELECT area FROM places WHERE district NOT IN (SELECT district FROM people)",
+            [200.0, 300.0],
+        ),
+        ("SELECT p._rowid FROM places p WHERE EXISTS (SELECT 1 FROM people WHERE n = 20)", []),
+        ("WITH x AS (SELECT _rowid FROM people) SELECT _rowid FROM x", [1, 3]),
+        ("WITH people AS (SELECT _rowid FROM people) SELECT _rowid FROM people", [1, 3]),
+        ("WITH people AS (SELECT 99 AS r) SELECT r FROM people", [99]),
+        ("SELECT _rowid FROM people UNION ALL SELECT _rowid FROM people", [1, 1, 3, 3]),
+        ("SELECT _rowid FROM places UNION SELECT _rowid FROM people", [1, 2, 3]),
+        ("SELECT count(DISTINCT district) FROM people", [1]),
+        ("SELECT sum(n) FROM people", [10]),
+        ("SELECT count(*) FROM places JOIN people USING (district)", [2]),
+        ("SELECT count(*) FROM places LEFT JOIN people USING (district)", [4]),
+    ],
+)
+def test_user_sql_sees_only_the_rows_of_the_filter(
+    db: Database, sql: str, expected: list[Any]
+) -> None:
+    assert db.ids(sql, LIXIA) == expected
+
+
+@pytest.mark.parametrize(
+    ("row_filter", "expected"),
+    [
+        (Filter("district", Op.EQ, "历下区"), [1, 3]),
+        (Filter("district", Op.EQ, "it's 50%_off"), [4]),
+        (Filter("district", Op.EQ, "a\\b"), [6]),
+        (Filter("n", Op.EQ, None), [3]),
+        (Filter("n", Op.NE, 10), [2, 4, 5, 6]),
+        (Filter("n", Op.NE, None), [1, 2, 4, 5, 6]),
+        (Filter("n", Op.LT, 20), [1]),
+        (Filter("n", Op.LTE, 20), [1, 2]),
+        (Filter("n", Op.GT, 30), [5, 6]),
+        (Filter("n", Op.GTE, 30), [4, 5, 6]),
+        (Filter("n", Op.LT, None), []),
+        (Filter("score", Op.EQ, -4.5), [5]),
+        (Filter("score", Op.LT, 0.0), [5]),
+        (Filter("score", Op.GT, -5), [1, 2, 4, 5, 6]),
+        (Filter("ok", Op.EQ, True), [1, 4, 6]),
+        (Filter("ok", Op.EQ, False), [2, 5]),
+        (Filter("day", Op.GTE, datetime.date(2024, 3, 1)), [4, 5, 6]),
+        (Filter("seen_at", Op.GT, datetime.datetime(2024, 1, 1, 8)), [2, 4, 5, 6]),
+        (Filter("seen_at", Op.EQ, datetime.datetime(2024, 2, 1, 9, 30)), [2]),
+        (Filter("district", Op.IN, ("历下区", "市中区")), [1, 2, 3]),
+        (Filter("n", Op.IN, (10, None)), [1, 3]),
+        (Filter("n", Op.IN, ()), []),
+        (Filter("district", Op.CONTAINS, "50%_"), [4]),
+        (Filter("district", Op.CONTAINS, "'s 5"), [4]),
+        (Filter("district", Op.CONTAINS, "历下"), [1, 3]),
+        (Filter("district", Op.CONTAINS, "\\"), [6]),
+        (Filter("district", Op.CONTAINS, "_"), [4]),
+        (Filter("district", Op.STARTSWITH, "IT"), [4, 5]),
+        (Filter("district", Op.STARTSWITH, "%"), []),
+        (Filter("n", Op.CONTAINS, "0"), [1, 2, 4, 5, 6]),
+        (Filter("n", Op.ISNULL, True), [3]),
+        (Filter("n", Op.ISNULL, False), [1, 2, 4, 5, 6]),
+        (Filter("n", Op.BETWEEN, (20, 40)), [2, 4, 5]),
+        (Filter("n", Op.BETWEEN, (None, 20)), [1, 2]),
+        (Filter("n", Op.BETWEEN, (None, None)), [1, 2, 4, 5, 6]),
+        (Filter("day", Op.BETWEEN, (datetime.date(2024, 2, 1), datetime.date(2024, 3, 1))), [2, 4]),
+        (Filter("secret", Op.EQ, "s2"), [2]),
+    ],
+)
+def test_each_operator_filters_like_the_row_query(
+    db: Database, row_filter: Filter, expected: list[int]
+) -> None:
+    assert db.ids("SELECT _rowid FROM people", row_filter) == expected
+    assert db.rows("SELECT count(*) FROM people", row_filter) == [(len(expected),)]
+
+
+def test_several_filters_all_apply(db: Database) -> None:
+    both = (LIXIA, Filter("n", Op.ISNULL, False))
+    assert db.ids("SELECT _rowid FROM people WHERE true OR n IS NULL", *both) == [1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(exclude_characters="\x00"), max_size=12))
+def test_any_text_value_matches_only_itself(value: str) -> None:
+    conn = duckdb.connect()
+    conn.execute("CREATE TABLE t_people_v1 (district VARCHAR, secret VARCHAR, _rowid BIGINT)")
+    conn.execute("INSERT INTO t_people_v1 VALUES (?, 'x', 1), (?, 'y', 2)", [value, value + "z"])
+    table = SqlTable("people", "t_people_v1", ["district"], row_filter=())
+    for op, expected in ((Op.EQ, [1]), (Op.STARTSWITH, [1, 2]), (Op.CONTAINS, [1, 2])):
+        filtered = SqlTable(
+            table.name, table.physical, table.columns, (Filter("district", op, value),)
+        )
+        sql = check_sql(
+            "SELECT _rowid FROM people", tables={"people": filtered}, dialect="duckdb", max_rows=9
+        ).sql
+        assert sorted(r[0] for r in conn.execute(sql).fetchall()) == expected
+    conn.close()

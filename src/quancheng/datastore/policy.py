@@ -8,7 +8,7 @@ one that also honours grants.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -59,6 +59,24 @@ class ReadPolicy(Protocol):
 
     def decide(self, actor: Principal, facts: DatasetFacts) -> ReadDecision:
         """The caller's view of the dataset."""
+        ...
+
+
+class ReadAudit(Protocol):
+    """Told of every read after it happened (the exchange logs reads through grants)."""
+
+    def after_read(
+        self,
+        actor: Principal,
+        decision: ReadDecision,
+        *,
+        entry_code: str,
+        columns: Sequence[str],
+        rows: int,
+        query: str,
+        via: str,
+    ) -> None:
+        """Note one read: which columns, how many rows, the query as sent, the path."""
         ...
 
 

@@ -7,14 +7,17 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
+
+import pyarrow as pa
 
 from quancheng.datastore import export, masking, params, sqlguard
 from quancheng.datastore.masking import MaskRule
-from quancheng.datastore.policy import ReadDecision, ReadPolicy
+from quancheng.datastore.policy import ReadAudit, ReadDecision, ReadPolicy
 from quancheng.datastore.query import Page, QuerySpec
 from quancheng.datastore.schema import Column, TableSchema
 from quancheng.datastore.service import DatasetInfo, DatastoreService, VersionInfo
-from quancheng.errors import BadRequest, NotFound, PermissionDenied, PlatformError
+from quancheng.errors import BadRequest, NotAuthenticated, NotFound, PermissionDenied
 from quancheng.identity.roles import Principal
 
 # Query parameters the HTTP layer handles itself; the row-query parser ignores them.
@@ -54,9 +57,11 @@ class DataReader:
         sql_timeout_seconds: float,
         sql_max_rows: int,
         max_limit: int = 10_000,
+        audit: ReadAudit | None = None,
     ) -> None:
         self.datastore = datastore
         self.policy = policy
+        self.audit = audit
         self.masking_key = masking_key
         self.sql_timeout_seconds = sql_timeout_seconds
         self.sql_max_rows = sql_max_rows
@@ -88,6 +93,7 @@ class DataReader:
             page = replace(page, total=self._count(version, spec))
         columns = _result_columns(version.schema, spec)
         rows = _mask_rows(page.rows, columns, decision.masks, self.masking_key)
+        self._audit(actor, decision, info, columns, len(rows), _query_text(query), "rows")
         return RowsResult(
             dataset=info,
             columns=columns,
@@ -121,6 +127,10 @@ class DataReader:
         masks = {c: r for c, r in decision.masks.items() if c in {x.name for x in columns}}
         if masks:
             batches = (masking.mask_batch(b, masks, key=self.masking_key) for b in batches)
+        if self.audit is not None and decision.grant_id is not None:
+            batches = self._counted(
+                batches, actor, decision, info, columns, f"{fmt}\x00{_query_text(query)}"
+            )
         body = export.export_rows(
             fmt,
             list(columns),
@@ -130,6 +140,46 @@ class DataReader:
             json_shape=json_shape,  # type: ignore[arg-type]
         )
         return info, body
+
+    def _audit(
+        self,
+        actor: Principal,
+        decision: ReadDecision,
+        info: DatasetInfo,
+        columns: Sequence[Column],
+        rows: int,
+        query: str,
+        via: str,
+    ) -> None:
+        if self.audit is None:
+            return
+        self.audit.after_read(
+            actor,
+            decision,
+            entry_code=info.entry_code,
+            columns=[c.name for c in columns],
+            rows=rows,
+            query=query,
+            via=via,
+        )
+
+    def _counted(
+        self,
+        batches: Iterator[pa.RecordBatch],
+        actor: Principal,
+        decision: ReadDecision,
+        info: DatasetInfo,
+        columns: Sequence[Column],
+        query: str,
+    ) -> Iterator[pa.RecordBatch]:
+        """Pass batches through and log the export with its row count once it ends."""
+        rows = 0
+        try:
+            for batch in batches:
+                rows += batch.num_rows
+                yield batch
+        finally:
+            self._audit(actor, decision, info, columns, rows, query, "export")
 
     def _spec(
         self,
@@ -192,6 +242,20 @@ class DataReader:
         result = self.datastore.backend.execute_sql(
             checked.sql, timeout_seconds=self.sql_timeout_seconds, max_rows=checked.limit
         )
+        for name in checked.tables:
+            opened = tables.opened(name)
+            if opened is not None:
+                info, decision = opened
+                read = [c.split(".", 1)[1] for c in checked.columns if c.startswith(f"{name}.")]
+                self._audit(
+                    actor,
+                    decision,
+                    info,
+                    [Column(name=c, label=c) for c in read],
+                    len(result.rows),
+                    text,
+                    "sql",
+                )
         return SqlOutcome(
             fields=list(result.fields),
             rows=[tuple(r) for r in result.rows],
@@ -207,6 +271,11 @@ class _SqlTables(Mapping[str, sqlguard.SqlTable]):
         self._reader = reader
         self._actor = actor
         self._resolved: dict[str, sqlguard.SqlTable | None] = {}
+        self._opened: dict[str, tuple[DatasetInfo, ReadDecision]] = {}
+
+    def opened(self, name: str) -> tuple[DatasetInfo, ReadDecision] | None:
+        """The dataset and read decision behind a table the SQL named."""
+        return self._opened.get(name.lower())
 
     def _resolve(self, name: str) -> sqlguard.SqlTable | None:
         key = name.lower()
@@ -221,19 +290,27 @@ class _SqlTables(Mapping[str, sqlguard.SqlTable]):
             return None
         try:
             info, version, decision = self._reader._open(self._actor, entry_id)
-        except (NotFound, PermissionDenied):
+        except (NotFound, NotAuthenticated):
             return None
-        except PlatformError:
-            return None
-        if decision.row_filter:
-            # Row filters cannot yet be pushed into user SQL; deny rather than leak rows.
+        except PermissionDenied as denied:
+            # A grant that lapsed says so (403), as on every other read path; a table the
+            # caller was never given is simply unknown to its SQL.
+            if denied.code.startswith("grant_"):
+                raise
             return None
         readable = [
             c.name
             for c in version.schema.columns
             if c.name in decision.columns and c.name not in decision.masks
         ]
-        return sqlguard.SqlTable(name=info.table, physical=version.physical_table, columns=readable)
+        self._opened[name] = (info, decision)
+        # The guard reads the table through the policy row filter wherever the SQL names it.
+        return sqlguard.SqlTable(
+            name=info.table,
+            physical=version.physical_table,
+            columns=readable,
+            row_filter=tuple(decision.row_filter),
+        )
 
     def __getitem__(self, name: str) -> sqlguard.SqlTable:
         table = self._resolve(name)
@@ -298,3 +375,8 @@ def _mask_rows(
             cells[i] = None if value is None else masking.mask_value(rule, str(value), key=key)
         masked.append(tuple(cells))
     return masked
+
+
+def _query_text(query: Sequence[tuple[str, str]]) -> str:
+    """A row query in a canonical text form (for its hash in the access log)."""
+    return urlencode(sorted(query))

@@ -1,15 +1,20 @@
 """The read-only SQL guard: one SELECT over public table names, rewritten for the backend.
 
 Pure: parses with sqlglot, checks every statement, table, function and column against
-allow-lists, expands `*` to the readable columns, maps public names to physical tables and
-caps the row count. Nothing reaches a database unless it passed here.
+allow-lists, expands `*` to the readable columns, maps public names to physical tables (read
+through the policy row filter where there is one) and caps the row count. Nothing reaches a
+database unless it passed here.
 """
 
 from __future__ import annotations
 
+import datetime
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -17,6 +22,7 @@ from sqlglot.errors import OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
+from quancheng.datastore.query import Filter, Op
 from quancheng.errors import BadRequest
 
 READ_DIALECT = "postgres"
@@ -26,11 +32,16 @@ MAX_SQL_CHARS = 100_000
 
 @dataclass(frozen=True)
 class SqlTable:
-    """A table the caller may read: its public name, physical table and readable columns."""
+    """A table the caller may read: public name, physical table, readable columns, row filter.
+
+    `row_filter` (the policy's, ANDed) is applied to every reference of the table, so the
+    query sees only the rows it allows.
+    """
 
     name: str
     physical: str
     columns: Sequence[str]
+    row_filter: tuple[Filter, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -367,18 +378,157 @@ def _read_columns(query: exp.Query) -> list[str]:
 
 
 def _to_physical(query: exp.Query, used: Mapping[str, SqlTable]) -> None:
+    seen: set[int] = set()
     for scope in _scopes(query):
         for table in scope.tables:
             source = scope.sources.get(table.alias_or_name)
-            if source is not table or table.name not in used:
+            # CTE references are not sources that are the table itself: they stay as they are.
+            if source is not table or table.name not in used or id(table) in seen:
                 continue
+            seen.add(id(table))
+            spec = used[table.name]
             alias = table.alias or table.name
-            *schema, physical = used[table.name].physical.split(".")
+            *schema, physical = spec.physical.split(".")
             table.set("this", exp.to_identifier(physical, quoted=True))
             if schema:
                 table.set("db", exp.to_identifier(schema[-1], quoted=True))
             # Qualified references keep working through the public name (or the user's alias).
             table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
+            if spec.row_filter:
+                table.replace(_filtered(table, spec, physical))
+
+
+# Table arguments that belong to the reference in the outer query, not to the physical read
+# (a parenthesised join hangs its joins on its first table).
+_OUTER_TABLE_ARGS = ("alias", "laterals", "joins", "pivots")
+
+
+def _filtered(table: exp.Table, spec: SqlTable, physical: str) -> exp.Subquery:
+    """`(SELECT readable…, _rowid FROM physical WHERE policy) AS alias` in place of `table`."""
+    inner = table.copy()
+    for key in _OUTER_TABLE_ARGS:
+        inner.set(key, None)
+    # Named after the physical table and used to qualify every column, so that a filter or
+    # column name resolves in this scope only and never against a table of the outer query.
+    inner.set("alias", exp.TableAlias(this=exp.to_identifier(physical, quoted=True)))
+    names = [*dict.fromkeys([*spec.columns, ROWID])]
+    select = exp.select(*(exp.column(n, table=physical, quoted=True) for n in names))
+    select = select.from_(inner).where(row_condition(spec.row_filter, qualifier=physical))
+    derived = exp.Subquery(this=select)
+    for key in _OUTER_TABLE_ARGS:
+        derived.set(key, table.args.get(key))
+    return derived
+
+
+def row_condition(filters: Sequence[Filter], *, qualifier: str | None = None) -> exp.Expr:
+    """The AND of `filters` as a sqlglot condition, values as literals; TRUE when empty."""
+    parts = [_paren(_condition(f, qualifier)) for f in filters]
+    if not parts:
+        return exp.true()
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = exp.And(this=combined, expression=part)
+    return combined
+
+
+def _paren(node: exp.Expr) -> exp.Expr:
+    return exp.Paren(this=node) if isinstance(node, exp.Connector) else node
+
+
+def _condition(f: Filter, qualifier: str | None) -> exp.Expr:
+    # Same meaning as the row-query builder (sqlbuild._Builder.condition), as literals.
+    column = exp.column(f.column, table=qualifier, quoted=True)
+    if f.op in _COMPARISONS:
+        if f.value is None:
+            if f.op is Op.EQ:
+                return exp.Is(this=column, expression=exp.Null())
+            if f.op is Op.NE:
+                return exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null()))
+            return exp.false()
+        return _COMPARISONS[f.op](this=column, expression=_literal(f.value))
+    if f.op is Op.IN:
+        values = tuple(f.value)
+        present = [v for v in values if v is not None]
+        parts: list[exp.Expr] = []
+        if present:
+            parts.append(exp.In(this=column, expressions=[_literal(v) for v in present]))
+        if len(present) < len(values):
+            parts.append(exp.Is(this=column.copy(), expression=exp.Null()))
+        if not parts:
+            return exp.false()
+        return exp.Or(this=parts[0], expression=parts[1]) if len(parts) == 2 else parts[0]
+    if f.op in (Op.CONTAINS, Op.STARTSWITH):
+        pattern = _like_pattern(str(f.value), prefix=f.op is Op.STARTSWITH)
+        text = exp.Cast(this=column, to=exp.DataType.build("text"))
+        like = exp.ILike(this=text, expression=exp.Literal.string(pattern))
+        return exp.Escape(this=like, expression=exp.Literal.string(_LIKE_ESCAPE))
+    if f.op is Op.ISNULL:
+        null = exp.Is(this=column, expression=exp.Null())
+        return null if f.value else exp.Not(this=null)
+    if f.op is Op.BETWEEN:
+        if not isinstance(f.value, tuple | list) or len(f.value) != 2:
+            raise BadRequest("between needs two values", code="bad_filter")
+        low, high = f.value
+        bounds: list[exp.Expr] = []
+        if low is not None:
+            bounds.append(exp.GTE(this=column.copy(), expression=_literal(low)))
+        if high is not None:
+            bounds.append(exp.LTE(this=column.copy(), expression=_literal(high)))
+        if not bounds:
+            return exp.Not(this=exp.Is(this=column, expression=exp.Null()))
+        return exp.And(this=bounds[0], expression=bounds[1]) if len(bounds) == 2 else bounds[0]
+    raise BadRequest(f"unknown operator {f.op!r}", code="bad_filter")
+
+
+_COMPARISONS: dict[Op, type[exp.Binary]] = {
+    Op.EQ: exp.EQ,
+    Op.NE: exp.NEQ,
+    Op.LT: exp.LT,
+    Op.LTE: exp.LTE,
+    Op.GT: exp.GT,
+    Op.GTE: exp.GTE,
+}
+_LIKE_ESCAPE = "\\"
+
+
+def _like_pattern(text: str, *, prefix: bool) -> str:
+    escaped = (
+        text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
+        .replace("%", _LIKE_ESCAPE + "%")
+        .replace("_", _LIKE_ESCAPE + "_")
+    )
+    return escaped + "%" if prefix else "%" + escaped + "%"
+
+
+def _literal(value: Any) -> exp.Expr:
+    """A typed Python value as a SQL literal node; sqlglot does the quoting."""
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | float | Decimal):
+        if isinstance(value, float | Decimal) and not math.isfinite(value):
+            # `nan` or `inf` as a bare number would read as a column name.
+            shown = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+            return _cast(shown, "double")
+        number = exp.Literal.number(abs(value))
+        return exp.Neg(this=number) if value < 0 else number
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            # Stored timestamps are naive; an offset would be dropped or applied differently
+            # by DuckDB and PostgreSQL.
+            raise BadRequest("a row filter timestamp must not carry a time zone", code="bad_filter")
+        return _cast(value.isoformat(sep=" "), "timestamp")
+    if isinstance(value, datetime.date):
+        return _cast(value.isoformat(), "date")
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    raise BadRequest(
+        f"a row filter value of type {type(value).__name__} is not supported",
+        code="bad_filter",
+    )
+
+
+def _cast(text: str, type_name: str) -> exp.Cast:
+    return exp.Cast(this=exp.Literal.string(text), to=exp.DataType.build(type_name))
 
 
 def _cap_limit(query: exp.Query, max_rows: int) -> int:

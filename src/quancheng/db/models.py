@@ -1,4 +1,4 @@
-"""SQLAlchemy tables of the metadata database: identity, catalog, datastore and ledger."""
+"""SQLAlchemy tables of the metadata database: identity, catalog, datastore, ledger, sharing."""
 
 from __future__ import annotations
 
@@ -393,3 +393,134 @@ class LedgerCosignature(Base):
     witness: Mapped[str] = mapped_column(String(200))
     signature: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Sharing exchange: requests, grants, their usage, disputes and the history of each.
+
+
+class SharingRequest(Base):
+    """A department's request for a conditional (or coordinated) catalog entry."""
+
+    __tablename__ = "sharing_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id"), index=True)
+    consumer_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    provider_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    scenario: Mapped[str] = mapped_column(Text, default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    # Data item references (catalog item names, or column identifiers for unlinked columns).
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    period_days: Mapped[int] = mapped_column(Integer)
+    # API token ids of the consumer's applications that will call the data API.
+    applications: Mapped[list[int]] = mapped_column(JSON, default=list)
+    coordination: Mapped[bool] = mapped_column(Boolean, default=False)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    deadline_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(default=None)
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    pending_since: Mapped[datetime | None] = mapped_column(default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    answered_on_time: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    answer_workdays: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SharingGrant(Base):
+    """Access a consumer department holds: items, row filter, masks, period and quota."""
+
+    __tablename__ = "sharing_grants"
+    __table_args__ = (Index("ix_sharing_grants_entry_department", "entry_id", "department_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sharing_requests.id"), default=None, index=True
+    )
+    entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    provider_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # {item reference: mask rule}; a granted personal item absent here is read raw.
+    masks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # [[item reference, operator, value text], ...], ANDed to every read.
+    row_filter: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    applications: Mapped[list[int]] = mapped_column(JSON, default=list)
+    purpose: Mapped[str] = mapped_column(Text)
+    quota_per_day: Mapped[int | None] = mapped_column(Integer, default=None)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    starts_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    end_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SharingUsage(Base):
+    """Reads through a grant per day: calls (for quotas and metrics) and rows returned."""
+
+    __tablename__ = "sharing_usage"
+
+    grant_id: Mapped[int] = mapped_column(
+        ForeignKey("sharing_grants.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SharingDispute(Base):
+    """疑义校核: a consumer questions rows or values; the provider must answer in time."""
+
+    __tablename__ = "sharing_disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("sharing_grants.id"), default=None)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id"), index=True)
+    consumer_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    provider_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    description: Mapped[str] = mapped_column(Text)
+    # [{"row": _rowid or null, "column": reference, "value": text, "expected": text}, ...]
+    cells: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    data_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    deadline_at: Mapped[datetime]
+    answer: Mapped[str] = mapped_column(Text, default="")
+    corrected_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SharingEvent(Base):
+    """History of a request, grant or dispute, shown to both sides."""
+
+    __tablename__ = "sharing_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sharing_requests.id", ondelete="CASCADE"), default=None, index=True
+    )
+    grant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sharing_grants.id", ondelete="CASCADE"), default=None, index=True
+    )
+    dispute_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sharing_disputes.id", ondelete="CASCADE"), default=None, index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(24), default=None)
+    to_state: Mapped[str | None] = mapped_column(String(24), default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    actor_department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id"), default=None
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)

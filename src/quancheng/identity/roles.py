@@ -30,6 +30,8 @@ class Permission(StrEnum):
     TOKEN_MANAGE = "token:manage"  # noqa: S105 (a permission name, not a secret)
     DATA_READ = "data:read"
     DATA_WRITE = "data:write"
+    SHARING_REQUEST = "sharing:request"
+    SHARING_DECIDE = "sharing:decide"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -44,6 +46,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TOKEN_MANAGE,
             Permission.DATA_READ,
             Permission.DATA_WRITE,
+            Permission.SHARING_REQUEST,
+            Permission.SHARING_DECIDE,
         }
     ),
     Role.DATA_STEWARD: frozenset(
@@ -55,6 +59,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TOKEN_MANAGE,
             Permission.DATA_READ,
             Permission.DATA_WRITE,
+            Permission.SHARING_REQUEST,
+            Permission.SHARING_DECIDE,
         }
     ),
     Role.DEPARTMENT_USER: frozenset(
@@ -63,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOG_READ_DRAFTS,
             Permission.TOKEN_MANAGE,
             Permission.DATA_READ,
+            Permission.SHARING_REQUEST,
         }
     ),
     Role.PUBLIC_USER: frozenset({Permission.CATALOG_READ, Permission.TOKEN_MANAGE}),

@@ -1,0 +1,1 @@
+"""The sharing exchange: requests, decisions, grants, enforced reads, disputes, metrics."""

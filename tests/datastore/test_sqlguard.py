@@ -289,6 +289,26 @@ def test_hidden_column_named_explicitly_is_unknown() -> None:
         assert error.code == "unknown_column", sql
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT d_370100_ab_0001 FROM d_370100_ab_0001",
+        "SELECT p FROM d_370100_ab_0001 AS p",
+        "SELECT (p).身份证号 FROM d_370100_ab_0001 AS p",
+        "SELECT count(p) FROM d_370100_ab_0001 AS p",
+        "SELECT 所属区县 FROM d_370100_ab_0001 AS p WHERE p IS NOT NULL",
+        "SELECT k FROM (SELECT p AS k FROM d_370100_ab_0001 AS p) AS s",
+    ],
+)
+def test_a_whole_row_reference_is_refused(sql: str) -> None:
+    # Regression: PostgreSQL and DuckDB read a table's name as its whole row (a composite or
+    # a struct), hidden and masked columns included; the guard let it through.
+    for dialect in ("duckdb", "postgres"):
+        with pytest.raises(BadRequest) as caught:
+            check(sql, dialect=dialect)
+        assert caught.value.code == "unknown_column", (sql, dialect)
+
+
 def test_ambiguous_column_is_refused() -> None:
     sql = "SELECT 所属区县 FROM d_370100_ab_0001, d_370100_cd_0002"
     assert refused(sql).code == "unknown_column"

@@ -116,6 +116,7 @@ def check_sql(
     _refuse_functions(query)
     used = _resolve_tables(query, tables)
     qualified = _qualify(query, used)
+    _refuse_whole_rows(qualified)
     _check_columns(qualified)
     _drop_implicit_rowids(qualified)
     _unwrap_generated_aliases(qualified)
@@ -289,6 +290,17 @@ def _qualify(query: exp.Query, used: Mapping[str, SqlTable]) -> exp.Query:
         found = re.search(r"column:?\s*(\S+)", str(error), re.IGNORECASE)
         raise _unknown_column(str(error), found[1] if found else None) from None
     return qualified
+
+
+def _refuse_whole_rows(query: exp.Query) -> None:
+    """A table's name used as a value is its whole row, hidden and masked columns included."""
+    for node in query.find_all(exp.TableColumn, exp.Dot):
+        name = node.name if isinstance(node, exp.TableColumn) else node.sql()
+        raise BadRequest(
+            f"{name} is a whole row or a field of one; name the columns you want instead",
+            code="unknown_column",
+            details={"column": name},
+        )
 
 
 def _check_columns(query: exp.Query) -> None:

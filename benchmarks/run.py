@@ -1,8 +1,8 @@
 """`make bench` / `make bench-quick`: every benchmark beside its peers, in one report.
 
-Sections: catalog search, the datastore (ingest and queries), the ledger. Results go to
-benchmarks/results/latest.json and latest.md (quick.* for the small sizes), with the
-machine they ran on.
+Sections: catalog search, the datastore (ingest and queries), the ledger, the sharing
+exchange (enforcement overhead). Results go to benchmarks/results/latest.json and
+latest.md (quick.* for the small sizes), with the machine they ran on.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ SECTIONS = {
     "catalog search": "benchmarks.search",
     "datastore": "benchmarks.datastore",
     "ledger": "benchmarks.ledger",
+    "sharing": "benchmarks.sharing",
 }
 
 

@@ -443,13 +443,14 @@ def user_token(
 def _register_domain_commands() -> None:
     # The domain command modules import this one for its shared options, so they are
     # attached once `main` exists.
-    from quancheng.commands import data, ledger
+    from quancheng.commands import data, ledger, sharing
 
     main.add_command(data.ingest)
     main.add_command(data.rollback)
     main.add_command(data.data)
     main.add_command(ledger.ledger)
     main.add_command(ledger.witness)
+    main.add_command(sharing.sharing)
 
 
 _register_domain_commands()

@@ -89,6 +89,10 @@ API_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/sharing/disputes"): MEMBERS,
     ("GET", "/api/v1/sharing/disputes/{dispute_id}"): MEMBERS,
     ("POST", "/api/v1/sharing/disputes/{dispute_id}/answer"): frozenset({"env_steward"}),
+    # Governance metrics are for government users.
+    ("GET", "/api/v1/metrics/departments"): MEMBERS,
+    ("GET", "/api/v1/metrics/departments/{ref}"): MEMBERS,
+    ("GET", "/api/v1/metrics/grants"): MEMBERS,
 }
 
 

@@ -7,6 +7,7 @@ EVERYONE = frozenset(ROLES)
 DRAFT_READERS = frozenset({"gaj_user", "gaj_steward", "env_steward", "gaj_admin", "admin"})
 WRITERS = frozenset({"gaj_steward", "env_steward", "gaj_admin", "admin"})
 OWNER_STEWARDS = frozenset({"env_steward", "admin"})  # the target entry belongs to 生态环境局
+MEMBERS = EVERYONE - {"anonymous", "citizen"}  # departments and the platform authority
 
 # (method, route path) -> roles allowed; anonymous visitors are otherwise sent to log in
 # (a redirect or a 401 page), everyone else gets a 403 page.
@@ -35,4 +36,20 @@ WEB_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/catalog/{entry_id}/data/versions/{number}/activate"): OWNER_STEWARDS,
     ("GET", "/ledger"): EVERYONE,
     ("GET", "/ledger/entries/{index}"): EVERYONE,
+    # The sharing workbench, on the targets of `sharing_targets` (tests/test_permissions.py):
+    # 生态环境局's request pending at 公安局, 公安局's grant of 生态环境局's entry, its dispute.
+    ("GET", "/sharing"): MEMBERS,
+    ("GET", "/sharing/new"): MEMBERS,
+    ("POST", "/sharing/new"): MEMBERS,
+    ("POST", "/sharing/subscribe"): MEMBERS,
+    ("GET", "/sharing/requests/{request_id}"): MEMBERS,
+    ("POST", "/sharing/requests/{request_id}/act"): frozenset({"gaj_steward", "gaj_admin"}),
+    ("GET", "/sharing/grants/{grant_id}"): MEMBERS,
+    ("POST", "/sharing/grants/{grant_id}/revoke"): OWNER_STEWARDS,
+    ("POST", "/sharing/grants/{grant_id}/dispute"): frozenset(
+        {"gaj_user", "gaj_steward", "gaj_admin"}
+    ),
+    ("GET", "/sharing/disputes/{dispute_id}"): MEMBERS,
+    ("POST", "/sharing/disputes/{dispute_id}/answer"): frozenset({"env_steward"}),
+    ("GET", "/sharing/authority"): frozenset({"admin"}),
 }

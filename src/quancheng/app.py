@@ -21,6 +21,7 @@ from quancheng.api import catalog as catalog_api
 from quancheng.api import data as data_api
 from quancheng.api import identity as identity_api
 from quancheng.api import ledger as ledger_api
+from quancheng.api import metrics as metrics_api
 from quancheng.api import sharing as sharing_api
 from quancheng.catalog.search import CatalogSearch
 from quancheng.catalog.service import CatalogService
@@ -32,6 +33,7 @@ from quancheng.identity.service import IdentityService, PasswordPolicy
 from quancheng.ledger.log import KEY_FILE, Ledger
 from quancheng.settings import Settings
 from quancheng.sharing.access import AccessLog
+from quancheng.sharing.metrics import SharingMetrics
 from quancheng.sharing.policy import GrantPolicy
 from quancheng.sharing.rules import SharingRules
 from quancheng.sharing.service import SharingService
@@ -67,6 +69,7 @@ class Services:
     ledger: Ledger
     sharing: SharingService
     access: AccessLog
+    metrics: SharingMetrics
 
     @classmethod
     def from_settings(
@@ -132,6 +135,7 @@ class Services:
                 db=db, catalog=catalog, datastore=datastore, ledger=ledger, rules=rules
             ),
             access=access,
+            metrics=SharingMetrics(db=db),
         )
 
     def close(self) -> None:
@@ -158,6 +162,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(data_api.router, prefix=API_PREFIX)
     app.include_router(ledger_api.router, prefix=API_PREFIX)
     app.include_router(sharing_api.router, prefix=API_PREFIX)
+    app.include_router(metrics_api.router, prefix=API_PREFIX)
 
     static_dir = resources.files("quancheng.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")

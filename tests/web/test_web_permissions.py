@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.city import PASSWORD, SmallCity, entry_fields
+from tests.test_permissions import sharing_targets
 from tests.web.support import browser, editor_form, form_token, login
 from tests.web_matrix import ROLES, WEB_MATRIX
 
@@ -28,10 +29,17 @@ def request_for(
     """The URL and form body that a user of this role would send to the route."""
     step = path.rsplit("/", 1)[-1]
     entry_id = target_entry(city)
-    url = path.format(entry_id=entry_id, key="sthjj", locale="en", job_id=1, number=1, index=0)
+    ids = sharing_targets(city, entry_id) if path.startswith("/sharing") else {}
+    url = path.format(
+        entry_id=entry_id, key="sthjj", locale="en", job_id=1, number=1, index=0, **ids
+    )
+    if path == "/sharing/new" and method == "GET":
+        url += f"?dataset={entry_id}"
     if method == "GET":
         return url, None
     form: dict[str, Any] = {"csrf_token": token}
+    if path.startswith("/sharing"):
+        form |= sharing_form(path, entry_id)
     if path == "/login":
         form |= {"username": "citizen" if role == "anonymous" else role, "password": PASSWORD}
     elif path == "/workspace/new":
@@ -41,6 +49,19 @@ def request_for(
     elif step in ("return", "offline"):
         form["reason"] = "权限矩阵测试"
     return url, form
+
+
+def sharing_form(path: str, entry_id: int) -> dict[str, Any]:
+    """A valid workbench form for each sharing route (a refusal on the action route)."""
+    step = path.rsplit("/", 1)[-1]
+    return {
+        "new": {"dataset": entry_id, "purpose": "核查", "items": "监测站点", "period_days": 30},
+        "subscribe": {"dataset": entry_id, "purpose": "核查"},
+        "act": {"action": "reject", "reason": "不符合共享条件"},
+        "revoke": {"reason": "权限矩阵测试"},
+        "dispute": {"description": "站点名称有误"},
+        "answer": {"outcome": "confirmed", "answer": "经核查数据无误"},
+    }.get(step, {})
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(WEB_MATRIX))

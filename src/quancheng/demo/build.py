@@ -19,6 +19,7 @@ from quancheng.catalog.model import EntryFields, EntryStatus
 from quancheng.datastore.service import JobStatus
 from quancheng.db.models import CatalogEntry, Department
 from quancheng.demo import content, datasets
+from quancheng.demo.sharing import build_sharing_history
 from quancheng.identity.roles import Principal, Role
 from quancheng.identity.service import DepartmentFields
 
@@ -130,6 +131,7 @@ def build_demo(
     loaded = load_demo_data(services, seed=seed) if with_data else (0, 0)
     if large:
         load_large_table(services)
+    sharing = build_sharing_history(services, seed=seed)
     # Written last: its presence marks the city as built (see is_built).
     _write_accounts(data_dir / ACCOUNTS_FILE, accounts)
     return {
@@ -140,6 +142,7 @@ def build_demo(
         "shared": sum(e.sharing_type != "none" for e in entries),
         "open": sum(e.open_type == "open" for e in entries),
         "accounts": len(accounts),
+        "sharing": sharing,
         "seconds": time.monotonic() - started,
     }
 

@@ -99,6 +99,16 @@ class Records:
         items = [ItemInfo(i.name, i.data_type, i.sensitivity) for i in entry.items]
         return EntryItems(items, columns)
 
+    def request_form_items(
+        self, actor: Principal, dataset_id: int | str
+    ) -> list[tuple[str, str, str]]:
+        """Items a request form offers: (reference, label, default mask) in the entry's order."""
+        self._member(actor)
+        with self.db.reader() as s:
+            entry = self._entry(s, actor, dataset_id)
+            known = self.entry_items(s, entry)
+            return [(r.ref, r.label, r.default_mask.value) for r in known.refs.values()]
+
     def _entry(self, s: Session, actor: Principal, ref: int | str) -> CatalogEntry:
         visible = self.catalog.get(actor, ref)
         entry = s.get_one(CatalogEntry, visible.id)

@@ -1,0 +1,229 @@
+"""The sharing workbench as consumers, providers and the platform authority use it."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from html import unescape
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from quancheng.db.models import utcnow
+from quancheng.sharing.model import Action, RequestState
+from tests.support.city import SmallCity
+from tests.support.sharing import Exchange, seed_exchange
+from tests.web.support import browser, csrf_token, login
+
+_CHART = re.compile(r'<script type="application/json" id="chart-data">(.*?)</script>', re.S)
+
+
+def page(user: TestClient, url: str) -> str:
+    response = user.get(url)
+    assert response.status_code == 200, response.text[:800]
+    text: str = response.text
+    return text
+
+
+def act(user: TestClient, request_id: int, **fields: object) -> httpx.Response:
+    """Post the request page's form, with its token, as the browser would."""
+    token = csrf_token(page(user, f"/sharing/requests/{request_id}"))
+    url = f"/sharing/requests/{request_id}/act"
+    response: httpx.Response = user.post(url, data={"csrf_token": token, **fields})
+    return response
+
+
+def granted_request(ex: Exchange) -> tuple[int, int]:
+    """A request submitted, passed and approved through the service: (request id, grant id)."""
+    sharing = ex.city.services.sharing
+    req = sharing.create_request(
+        ex.consumer,
+        dataset_id=ex.entry_id,
+        purpose="环境执法核查",
+        items=["姓名", "所属区县"],
+        period_days=60,
+    )
+    sharing.act(ex.consumer, req.id, Action.SUBMIT)
+    sharing.act(ex.platform, req.id, Action.PASS)
+    view = sharing.act(ex.provider, req.id, Action.APPROVE)
+    assert view.grant_id is not None
+    return req.id, view.grant_id
+
+
+def test_request_pass_partial_approval_and_the_consumer_sees_the_grant(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    ex = seed_exchange(city, tmp_path, rows=20)
+    consumer = browser(client)
+    login(consumer, "env_user")
+    entry = page(consumer, f"/catalog/{ex.entry_id}")
+    assert f"/sharing/new?dataset={ex.entry_id}" in entry
+    form = page(consumer, f"/sharing/new?dataset={ex.entry_id}")
+    assert 'value="公民身份号码"' in form
+
+    sent = consumer.post(
+        "/sharing/new",
+        data={
+            "csrf_token": csrf_token(form),
+            "dataset": str(ex.entry_id),
+            "purpose": "核对排污企业法定代表人身份",
+            "scenario": "环境执法",
+            "legal_basis": "《环境保护法》",
+            "items": ["姓名", "公民身份号码", "所属区县"],
+            "period_days": "90",
+            "intent": "submit",
+        },
+    )
+    assert sent.status_code == 303, sent.text[:800]
+    request_id = int(sent.headers["location"].rsplit("/", 1)[-1])
+    assert ex.city.services.sharing.request(ex.consumer, request_id).state is (
+        RequestState.COMPLIANCE_CHECK
+    )
+
+    admin = browser(client)
+    login(admin, "admin")
+    assert act(admin, request_id, action="pass").status_code == 303
+
+    provider = browser(client)
+    login(provider, "gaj_steward")
+    panel = page(provider, f"/sharing/requests/{request_id}")
+    assert 'name="mask:公民身份号码"' in panel and 'value="partial"' in panel
+    decided = act(
+        provider,
+        request_id,
+        action="partial",
+        grant_items=["公民身份号码", "所属区县"],
+        **{"mask:公民身份号码": "id_number", "mask:所属区县": "raw"},
+        filter_item="所属区县",
+        filter_op="eq",
+        filter_value="历下区",
+        quota_per_day="100",
+    )
+    assert decided.status_code == 303, decided.text[:800]
+
+    view = ex.city.services.sharing.request(ex.consumer, request_id)
+    assert view.state is RequestState.PARTIALLY_APPROVED and view.grant_id is not None
+    mine = page(consumer, f"/sharing/requests/{request_id}")
+    assert f"/sharing/grants/{view.grant_id}" in mine
+    grant = page(consumer, f"/sharing/grants/{view.grant_id}")
+    assert "历下区" in grant and "公民身份号码" in grant
+    assert "<td>姓名</td>" not in grant  # not granted
+    held = ex.city.services.sharing.grant(ex.consumer, view.grant_id)
+    assert held.masks == {"公民身份号码": "id_number"}
+    assert held.row_filter == (("所属区县", "eq", "历下区"),)
+    assert held.quota_per_day == 100
+
+
+def test_a_refusal_without_a_reason_is_shown_and_changes_nothing(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    ex = seed_exchange(city, tmp_path, rows=5)
+    sharing = ex.city.services.sharing
+    req = sharing.create_request(
+        ex.consumer, dataset_id=ex.entry_id, purpose="核查", items=["姓名"], period_days=30
+    )
+    sharing.act(ex.consumer, req.id, Action.SUBMIT)
+    sharing.act(ex.platform, req.id, Action.PASS)
+    provider = browser(client)
+    login(provider, "gaj_steward")
+
+    response = act(provider, req.id, action="reject", reason="  ")
+
+    assert response.status_code == 422
+    assert "field-error" in response.text and "form-problem" in response.text
+    after = sharing.request(ex.consumer, req.id)
+    assert after.state is RequestState.PENDING_PROVIDER and after.grant_id is None
+    assert [e.action for e in after.events] == ["created", "submit", "pass"]
+
+
+def test_the_authority_page_lists_an_overdue_request(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    ex = seed_exchange(city, tmp_path, rows=5)
+    sharing = ex.city.services.sharing
+    req = sharing.create_request(
+        ex.consumer, dataset_id=ex.entry_id, purpose="逾期核查", items=["姓名"], period_days=30
+    )
+    sharing.act(ex.consumer, req.id, Action.SUBMIT)
+    sharing.act(ex.platform, req.id, Action.PASS)
+    later = utcnow() + timedelta(days=40)
+    sharing.clock = lambda: later  # the provider let the deadline pass
+    admin = browser(client)
+    login(admin, "admin")
+
+    html = page(admin, "/sharing/authority")
+
+    overdue = html.split('class="count-pill"', 2)[1]
+    assert f"/sharing/requests/{req.id}" in html and "row-overdue" in html
+    assert overdue.startswith(">1<")
+    assert sharing.request(ex.platform, req.id).escalated
+    steward = browser(client)
+    login(steward, "gaj_steward")
+    assert steward.get("/sharing/authority").status_code == 403
+
+
+def test_the_grant_page_shows_usage_after_a_read(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    ex = seed_exchange(city, tmp_path, rows=10)
+    _, grant_id = granted_request(ex)
+    ex.city.services.reads.rows(ex.consumer, ex.entry_id, [("_limit", "5")], total=False)
+    consumer = browser(client)
+    login(consumer, "env_user")
+
+    html = page(consumer, f"/sharing/grants/{grant_id}")
+
+    match = _CHART.search(html)
+    assert match
+    chart = json.loads(unescape(match.group(1)))["usage"]
+    assert len(chart["values"]) == 30 and chart["values"][-1] == 1
+    assert 'data-chart="usage"' in html and "usage-table" in html
+
+
+def test_workbench_labels_in_english_and_chinese(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    ex = seed_exchange(city, tmp_path, rows=5)
+    sharing = ex.city.services.sharing
+    req = sharing.create_request(
+        ex.consumer, dataset_id=ex.entry_id, purpose="核查", items=["姓名"], period_days=30
+    )
+    sharing.act(ex.consumer, req.id, Action.SUBMIT)
+    user = browser(client)
+    login(user, "env_user")
+
+    chinese = page(user, "/sharing")
+    user.cookies.set("qc_lang", "en")
+    english = page(user, "/sharing?state=compliance_check")
+
+    assert "我的申请" in chinese and "符合性审查" in chinese and "人口基本信息" in chinese
+    assert "My requests" in english and "Compliance check" in english
+    assert "working days left" in english
+    assert page(user, "/sharing?state=approved").count("/sharing/requests/") == 0
+
+
+def test_a_request_form_with_no_purpose_comes_back_with_the_message(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    ex = seed_exchange(city, tmp_path, rows=5)
+    consumer = browser(client)
+    login(consumer, "env_user")
+    form = page(consumer, f"/sharing/new?dataset={ex.entry_id}")
+
+    response = consumer.post(
+        "/sharing/new",
+        data={
+            "csrf_token": csrf_token(form),
+            "dataset": str(ex.entry_id),
+            "purpose": "",
+            "items": ["姓名"],
+            "period_days": "30",
+            "intent": "draft",
+        },
+    )
+
+    assert response.status_code == 422
+    assert "err-purpose" in response.text
+    assert ex.city.services.sharing.requests(ex.consumer, box="mine")[1] == 0

@@ -52,4 +52,7 @@ WEB_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/sharing/disputes/{dispute_id}"): MEMBERS,
     ("POST", "/sharing/disputes/{dispute_id}/answer"): frozenset({"env_steward"}),
     ("GET", "/sharing/authority"): frozenset({"admin"}),
+    # Governance scorecards are for government users (any department, the platform).
+    ("GET", "/metrics"): MEMBERS,
+    ("GET", "/metrics/{key}"): MEMBERS,
 }

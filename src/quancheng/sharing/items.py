@@ -162,7 +162,11 @@ def parse_masking(
 
 
 def parse_row_filter(
-    entry: EntryItems, granted: Sequence[str], given: Mapping[str, object] | None
+    entry: EntryItems,
+    granted: Sequence[str],
+    given: Mapping[str, object] | None,
+    *,
+    masks: Mapping[str, str],
 ) -> list[list[str]]:
     """Store a decision's row filter (`{"所属区县__eq": "历下区"}`) by item reference.
 
@@ -181,6 +185,15 @@ def parse_row_filter(
             problems.append(
                 FieldError(
                     "row_filter", "item_not_granted", f"{name!r} is not among the granted items"
+                )
+            )
+            continue
+        if ref in masks:
+            problems.append(
+                FieldError(
+                    "row_filter",
+                    "item_masked",
+                    f"{name!r} is masked in this grant; a filter on it would reveal its values",
                 )
             )
             continue

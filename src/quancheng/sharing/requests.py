@@ -330,7 +330,7 @@ class RequestDesk(Records):
                 errors=[FieldError("items", "not_all", "use partial")],
             )
         masks = parse_masking(known, granted, masking)
-        stored_filter = parse_row_filter(known, granted, row_filter)
+        stored_filter = parse_row_filter(known, granted, row_filter, masks=masks)
         row_filters(known, stored_filter)  # values must fit the columns' types now
         now = self.clock()
         latest = now + timedelta(days=req.period_days)

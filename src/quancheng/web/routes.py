@@ -11,7 +11,15 @@ from fastapi.responses import Response
 from quancheng.api.deps import get_services, resolve_principal
 from quancheng.errors import CsrfFailed, PlatformError
 from quancheng.identity.roles import Principal
-from quancheng.web import auth, catalog_pages, data_pages, ledger_pages, sharing_pages, workspace
+from quancheng.web import (
+    auth,
+    catalog_pages,
+    data_pages,
+    ledger_pages,
+    metrics_pages,
+    sharing_pages,
+    workspace,
+)
 from quancheng.web.i18n import N_, load_all
 from quancheng.web.render import Web
 
@@ -54,6 +62,7 @@ def build_router(services: Services) -> APIRouter:
     router.include_router(ledger_pages.router)
     router.include_router(workspace.router)
     router.include_router(sharing_pages.router)
+    router.include_router(metrics_pages.router)
     router.include_router(auth.router)
     return router
 

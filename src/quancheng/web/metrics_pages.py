@@ -1,0 +1,47 @@
+"""Governance scorecards: the city's sharing figures and each department's scorecard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from starlette.responses import Response
+
+from quancheng.sharing.metrics import require_government
+from quancheng.web.render import WebDep
+from quancheng.web.sharing_labels import REQUEST_STATES
+
+router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+
+
+@router.get("/metrics")
+def scorecards(web: WebDep) -> Response:
+    """The city's exchange at a glance and every department's scorecard, best first."""
+    require_government(web.principal)
+    metrics = web.services.metrics
+    city = metrics.city()
+    states = [s for s in REQUEST_STATES if s in city.requests_by_state]
+    charts: dict[str, Any] = {
+        "series": web.gettext("Requests"),
+        "states": {
+            "labels": [web.gettext(REQUEST_STATES[s]) for s in states],
+            "values": [city.requests_by_state[s] for s in states],
+            "links": [f"/sharing?tab=mine&state={s}" for s in states],
+        },
+    }
+    return web.page(
+        "metrics.html",
+        city=city,
+        overdue=city.requests_by_state.get("overdue", 0),
+        departments=metrics.departments(),
+        grants=metrics.grant_calls(limit=10),
+        charts=charts,
+    )
+
+
+@router.get("/metrics/{key}")
+def scorecard(web: WebDep, key: str) -> Response:
+    """One department's scorecard: what it shares, how fast it answers, what it uses."""
+    require_government(web.principal)
+    return web.page("metrics_department.html", score=web.services.metrics.department(key))

@@ -1,0 +1,75 @@
+"""The sharing scorecards as a department head reads them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from quancheng.sharing.model import Action
+from tests.support.city import SmallCity
+from tests.support.sharing import seed_exchange
+from tests.web.support import browser, login
+
+
+def figure(html: str, name: str) -> str:
+    found = re.search(rf'data-figure="{name}"[^>]*>([^<]*)<', html)
+    assert found, name
+    return found[1].strip()
+
+
+def test_scorecards_show_the_citys_figures_and_each_departments_score(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    ex = seed_exchange(city, tmp_path)
+    sharing = city.services.sharing
+    request = sharing.create_request(
+        ex.consumer, dataset_id=ex.entry_id, purpose="执法核查", items=["所属区县"], period_days=30
+    )
+    sharing.act(ex.consumer, request.id, Action.SUBMIT)
+    sharing.act(ex.platform, request.id, Action.PASS)
+    sharing.act(ex.provider, request.id, Action.APPROVE)
+    web = browser(client)
+    login(web, "gaj_user")
+
+    page = web.get("/metrics")
+    police = web.get("/metrics/gaj")
+
+    assert page.status_code == 200
+    # One published entry, conditional: the whole city's catalog is shareable.
+    assert figure(page.text, "shareable") == "1 / 1"
+    assert figure(page.text, "sharing_rate") == "100.0%"
+    assert figure(page.text, "on_time_rate") == "100.0%"
+    assert figure(page.text, "grants_active") == "1"
+    assert "济南市公安局" in page.text and 'href="/metrics/gaj"' in page.text
+    assert police.status_code == 200
+    assert figure(police.text, "requests_received") == "1"
+    assert figure(police.text, "overdue") == "0"
+
+
+def test_scorecards_are_for_government_users(client: TestClient, city: SmallCity) -> None:
+    web = browser(client)
+    anonymous = web.get("/metrics", follow_redirects=False)
+    login(web, "citizen")
+    citizen = web.get("/metrics")
+    unknown_for_citizen = web.get("/metrics/gaj")
+
+    assert anonymous.status_code in (302, 303, 307)
+    assert citizen.status_code == 403
+    assert unknown_for_citizen.status_code == 403
+
+
+def test_an_unknown_department_has_no_scorecard_and_both_languages_render(
+    client: TestClient, city: SmallCity
+) -> None:
+    web = browser(client)
+    login(web, "admin")
+
+    chinese = web.get("/metrics")
+    web.get("/lang/en")
+    english = web.get("/metrics")
+
+    assert web.get("/metrics/nowhere").status_code == 404
+    assert "共享考核评分" in chinese.text
+    assert "Sharing scorecards" in english.text and "共享考核评分" not in english.text

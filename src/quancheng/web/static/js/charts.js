@@ -95,7 +95,7 @@
         name: series,
         type: "line",
         data: chart.values,
-        smooth: true,
+        smooth: false,
         symbolSize: 6,
         lineStyle: { width: 2, color: "#1659c7" },
         itemStyle: { color: "#1659c7" },

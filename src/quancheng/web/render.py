@@ -40,6 +40,21 @@ FLASHES: dict[str, str] = {
     "rolled_back": N_("The chosen data version is current again."),
     "logged_in": N_("You are logged in."),
     "logged_out": N_("You are logged out."),
+    # The sharing workbench.
+    "sharing_draft": N_("The request was saved as a draft."),
+    "sharing_submit": N_("The request was submitted."),
+    "sharing_pass": N_("The request passed the compliance check."),
+    "sharing_return": N_("The request was returned for correction."),
+    "sharing_approve": N_("The request was approved; the grant is active."),
+    "sharing_partial": N_("Some items were approved; the grant is active."),
+    "sharing_reject": N_("The request was refused."),
+    "sharing_negotiate": N_("Negotiation was requested."),
+    "sharing_coordinate": N_("The case went to the authority for coordination."),
+    "sharing_withdraw": N_("The request was withdrawn."),
+    "sharing_subscribed": N_("You are subscribed; the grant is active."),
+    "sharing_revoked": N_("The grant was revoked."),
+    "sharing_disputed": N_("The dispute was raised."),
+    "sharing_answered": N_("The dispute was answered."),
 }
 
 

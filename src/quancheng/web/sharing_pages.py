@@ -32,7 +32,7 @@ from quancheng.sharing.model import PENDING_STATES, Action, RequestState
 from quancheng.web import labels
 from quancheng.web.i18n import N_
 from quancheng.web.listing import PAGE_SIZE, Listing
-from quancheng.web.render import FLASHES, FormDep, Web, WebDep
+from quancheng.web.render import FormDep, Web, WebDep
 from quancheng.web.sharing_labels import (
     ACTIONS,
     DISPUTE_STATES,
@@ -48,25 +48,6 @@ from quancheng.web.sharing_labels import (
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
-# Flash messages of this workbench, added to the layout's table once (keys, never text).
-FLASHES.update(
-    {
-        "sharing_draft": N_("The request was saved as a draft."),
-        "sharing_submit": N_("The request was submitted."),
-        "sharing_pass": N_("The request passed the compliance check."),
-        "sharing_return": N_("The request was returned for correction."),
-        "sharing_approve": N_("The request was approved; the grant is active."),
-        "sharing_partial": N_("Some items were approved; the grant is active."),
-        "sharing_reject": N_("The request was refused."),
-        "sharing_negotiate": N_("Negotiation was requested."),
-        "sharing_coordinate": N_("The case went to the authority for coordination."),
-        "sharing_withdraw": N_("The request was withdrawn."),
-        "sharing_subscribed": N_("You are subscribed; the grant is active."),
-        "sharing_revoked": N_("The grant was revoked."),
-        "sharing_disputed": N_("The dispute was raised."),
-        "sharing_answered": N_("The dispute was answered."),
-    }
-)
 # Only states the form can set and the handler can return to; keeps `next` on our site.
 RETURN_PATHS = ("/sharing",)
 DECISIONS = (Action.APPROVE, Action.PARTIAL)

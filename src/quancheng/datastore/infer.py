@@ -116,9 +116,35 @@ def valid_dates(values: Any) -> Any:
     return pc.if_else(pc.is_null(values), None, _round_trips(text, "%Y-%m-%d"))
 
 
+# Canonical "YYYY-MM-DD HH:MM:SS", by far the most common way a timestamp is written.
+_ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+
+
 def valid_timestamps(values: Any) -> Any:
     """Per value: matches TIMESTAMP_PATTERN and names a real date and time of day."""
     values = _strings(values)
+    iso = pc.fill_null(pc.match_substring_regex(values, pattern=_ISO_TIMESTAMP), False)
+    if not pc.any(iso).as_py():
+        return _valid_timestamps_by_pattern(values)
+    # Every value is distinct in a time series, but its days repeat: check the calendar
+    # once per distinct day, and the clock by comparing digits (no parsing at all).
+    days = pc.utf8_slice_codeunits(values, 0, 10)
+    distinct = pc.unique(pc.filter(days, iso))
+    real_days = pc.filter(distinct, valid_dates(distinct))
+    clock_ok = pc.and_(
+        pc.and_(
+            pc.less(pc.utf8_slice_codeunits(values, 11, 13), "24"),
+            pc.less(pc.utf8_slice_codeunits(values, 14, 16), "60"),
+        ),
+        pc.less(pc.utf8_slice_codeunits(values, 17, 19), "60"),
+    )
+    fast = pc.and_(pc.is_in(days, value_set=real_days), clock_ok)
+    if pc.all(iso).as_py():
+        return pc.if_else(pc.is_null(values), None, fast)
+    return pc.if_else(iso, fast, _valid_timestamps_by_pattern(values))
+
+
+def _valid_timestamps_by_pattern(values: Any) -> Any:
     parts = pc.extract_regex(values, pattern=_TIMESTAMP_GROUPS)
     # Seconds are optional in the pattern; an absent group comes back empty.
     seconds = parts.field("ss")
@@ -170,6 +196,10 @@ class ColumnProfile:
 
     def observe(self, values: pa.Array) -> None:
         """Narrow the candidate types by one batch of string values (nulls are empty cells)."""
+        if not (self.boolean or self.integer or self.double or self.date or self.timestamp):
+            # Proved to be text: only the count is left to keep.
+            self.count += len(values) - values.null_count
+            return
         present = pc.drop_null(_strings(values))
         if len(present) == 0:
             return

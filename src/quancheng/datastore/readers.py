@@ -168,7 +168,10 @@ def _clean_label(label: str) -> str:
 
 
 def _blank_to_null(array: pa.Array) -> pa.Array:
-    blank = pc.equal(pc.utf8_trim_whitespace(array), "")
+    # utf8_is_space tests without building trimmed copies; most columns have no blank cell.
+    blank = pc.or_(pc.utf8_is_space(array), pc.equal(array, ""))
+    if not pc.any(blank).as_py():
+        return array
     return pc.if_else(blank, pa.scalar(None, pa.string()), array)
 
 
@@ -282,6 +285,10 @@ class _Straddle(Exception):
     """pyarrow met a row longer than its block size."""
 
 
+class _Unnumbered(Exception):
+    """pyarrow, parsing in threads, met a ragged row without knowing its number."""
+
+
 class CsvReader(TableReader):
     """Delimited text streamed by pyarrow in blocks of a few MB."""
 
@@ -307,12 +314,17 @@ class CsvReader(TableReader):
     def _read(self) -> Iterator[pa.RecordBatch]:
         emitted = 0
         block = CSV_BLOCK_BYTES
+        threads = True
         while True:
             try:
-                for batch in self._stream(block, skip=emitted):
+                for batch in self._stream(block, skip=emitted, threads=threads):
                     emitted += batch.num_rows
                     yield batch
                 return
+            except _Unnumbered:
+                # Parsing in threads does not know row numbers: read again in one thread,
+                # dropping the rows already delivered, to name the ragged row.
+                threads = False
             except _Straddle:
                 # A row longer than the block: read again with bigger blocks, dropping the
                 # rows already delivered, up to the line limit.
@@ -326,7 +338,7 @@ class CsvReader(TableReader):
                     ) from None
                 block = min(block * 4, MAX_LINE_BYTES // 2)
 
-    def _stream(self, block: int, *, skip: int) -> Iterator[pa.RecordBatch]:
+    def _stream(self, block: int, *, skip: int, threads: bool) -> Iterator[pa.RecordBatch]:
         invalid: list[tuple[int, int, int | None]] = []
 
         def on_invalid_row(row: Any) -> str:
@@ -335,7 +347,7 @@ class CsvReader(TableReader):
 
         encoding = "utf8" if self.encoding in ("utf-8", "utf-8-sig") else str(self.encoding)
         read_options = pacsv.ReadOptions(
-            use_threads=False,
+            use_threads=threads,
             block_size=block,
             column_names=self.names,
             skip_rows=self._leading_blank_lines,
@@ -373,6 +385,8 @@ class CsvReader(TableReader):
                     if batch.num_rows:
                         yield self._checked(batch)
             except (pa.ArrowInvalid, UnicodeError) as exc:
+                if threads and invalid and invalid[0][2] is None:
+                    raise _Unnumbered from exc
                 raise self._translate(exc, invalid) from exc
 
     def _checked(self, batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -7,11 +7,13 @@ or is killed, readers keep the previous version.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import queue
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -19,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -208,7 +211,11 @@ class DatastoreService:
         if self._backend is None:
             with self._backend_lock:
                 if self._backend is None:
-                    self._backend = open_backend(self.backend_url, memory_mib=self.memory_mib)
+                    self._backend = open_backend(
+                        self.backend_url,
+                        memory_mib=self.memory_mib,
+                        staging_dir=self.reports_dir.parent / "staging",
+                    )
         return self._backend
 
     # -- datasets --------------------------------------------------------------------
@@ -599,7 +606,7 @@ class _Load:
         rows_read = 0
         last_beat = utcnow()
         try:
-            for batch in reader.batches():
+            for batch in _read_ahead(reader.batches()):
                 check = validator.check(batch, next_row)
                 next_row += batch.num_rows
                 rows_read += batch.num_rows
@@ -681,6 +688,54 @@ def _info(entry: CatalogEntry, dataset: Dataset | None, current: DataVersion | N
         items=tuple(ItemInfo(i.name, i.data_type, i.sensitivity) for i in entry.items),
         current=VersionInfo.of(current) if current else None,
     )
+
+
+_DONE = object()
+
+
+def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The same batches, the next one parsed in a thread while the caller checks this one.
+
+    Parsing and the checks are Arrow kernels that release the GIL, so the two overlap on
+    two cores. One batch waits at most: memory stays bounded.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        handoff.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    close = getattr(batches, "close", None)
+                    if close is not None:
+                        close()  # release the file now, not when collected
+                    return
+            handoff.put(_DONE)
+        except BaseException as error:  # handed to the consumer, who raises it
+            handoff.put(error)
+
+    worker = threading.Thread(target=produce, name="qc-ingest-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        # Unblock a producer waiting to hand over, then let it finish.
+        with contextlib.suppress(queue.Empty):
+            handoff.get_nowait()
+        worker.join()
 
 
 def file_sha256(path: Path) -> str:

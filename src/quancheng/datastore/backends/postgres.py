@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import itertools
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -15,8 +18,9 @@ import pyarrow.csv as pacsv
 from psycopg import pq
 from psycopg.rows import TupleRow
 
-from quancheng.datastore.backends import sqlbuild
+from quancheng.datastore.backends import arrowcast, sqlbuild
 from quancheng.datastore.backends.base import ROWID, Backend, SqlResult, check_table_name
+from quancheng.datastore.backends.staging import FileStaging
 from quancheng.datastore.query import Page, QuerySpec
 from quancheng.datastore.schema import Column, ColumnType
 from quancheng.errors import BadRequest
@@ -30,18 +34,25 @@ CITUS_MIN_ROWS = 1_000_000
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
 
+class _NeedsSql(Exception):
+    """A staged value Arrow does not cast with certainty."""
+
+
 class PostgresBackend(Backend):
     """Tables in one PostgreSQL database (optionally Citus), through a small pool."""
 
     dialect = "postgres"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, staging_dir: Path | None = None) -> None:
         self._url = url
         self._idle: list[Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        self._next_rowid: dict[str, int] = {}
         self._cursors = itertools.count(1)
+        # Staging files of different databases must not meet: one directory per URL.
+        key = hashlib.sha256(url.encode()).hexdigest()[:16]
+        root = staging_dir or Path(tempfile.gettempdir()) / "quancheng-staging"
+        self._staging = FileStaging(root / f"postgres-{key}")
 
     # -- connections -------------------------------------------------------------------
 
@@ -68,58 +79,21 @@ class PostgresBackend(Backend):
     # -- loading -----------------------------------------------------------------------
 
     def create_staging(self, table: str, names: Sequence[str]) -> None:
-        """Create an empty (unlogged) staging table of TEXT columns plus `_rowid`."""
-        columns = [f"{D.quote(n)} TEXT" for n in names] + [f"{D.quote(ROWID)} BIGINT"]
-        with self._conn() as conn:
-            # Unlogged: the staging rows are rebuilt from the file if the server crashes.
-            conn.execute(f"CREATE UNLOGGED TABLE {self._q(table)} ({', '.join(columns)})", [])
-        with self._lock:
-            self._next_rowid[table] = 1
-
-    def _take_rowids(self, conn: Connection, table: str, count: int) -> int:
-        with self._lock:
-            first = self._next_rowid.get(table)
-        if first is None:  # appending to a staging table this process did not create
-            found = conn.execute(sqlbuild.last_rowid(D, table), []).fetchone()
-            first = int(found[0]) + 1 if found else 1
-        with self._lock:
-            self._next_rowid[table] = first + count
-        return first
+        """Create an empty staging table of TEXT columns plus `_rowid` (local Arrow files)."""
+        self._staging.create(table, names)
 
     def append(self, table: str, batch: pa.RecordBatch) -> None:
-        """COPY string columns into a staging table, numbering the rows in load order."""
-        if batch.num_rows == 0:
-            return
-        names = list(batch.schema.names)
-        arrays = [a if a.type == pa.string() else a.cast(pa.string()) for a in batch.columns]
-        with self._conn() as conn:
-            first = self._take_rowids(conn, table, batch.num_rows)
-            arrays.append(pa.array(range(first, first + batch.num_rows), type=pa.int64()))
-            # Arrow writes NULL as an empty field and "" quoted, which is how COPY CSV
-            # tells them apart.
-            buffer = io.BytesIO()
-            pacsv.write_csv(
-                pa.Table.from_arrays(arrays, names=[*names, ROWID]), buffer, _CSV_OPTIONS
-            )
-            target = ", ".join(D.quote(n) for n in [*names, ROWID])
-            statement = f"COPY {self._q(table)} ({target}) FROM STDIN (FORMAT csv)"
-            with conn.cursor() as cur, cur.copy(statement, []) as copy:
-                copy.write(buffer.getbuffer())
+        """Append string columns to a staging table, numbering the rows in load order."""
+        self._staging.append(table, batch)
 
     def finalize(self, staging: str, table: str, columns: Sequence[Column]) -> int:
         """Create typed `table` (primary key `_rowid`) from `staging`, drop `staging`."""
-        select = sqlbuild.finalize_select(D, staging, columns)
+        if not self._staging.exists(staging):
+            raise ValueError(f"no staging table {staging!r}")
         with self._conn() as conn:
-            try:
-                with conn.transaction(), conn.cursor() as cur:
-                    cur.execute(f"CREATE TABLE {self._q(table)} AS {select}", [])
-                    count = max(cur.rowcount, 0)
-                    cur.execute(
-                        f"ALTER TABLE {self._q(table)} ADD PRIMARY KEY ({D.quote(ROWID)})", []
-                    )
-                    cur.execute(f"DROP TABLE {self._q(staging)}", [])
-            except psycopg.errors.DataError as error:
-                raise self._cast_failed(conn, staging, columns, error) from error
+            count = self._finalize_in_arrow(conn, staging, table, columns)
+            if count is None:
+                count = self._finalize_in_sql(conn, staging, table, columns)
             conn.execute(f"ANALYZE {self._q(table)}", [])
             if (
                 count > CITUS_MIN_ROWS
@@ -128,9 +102,65 @@ class PostgresBackend(Backend):
                 ).fetchone()
             ):
                 conn.execute("SELECT create_distributed_table(%s, %s)", [table, ROWID])
-        with self._lock:
-            self._next_rowid.pop(staging, None)
+        self._staging.drop(staging)
         return count
+
+    def _finalize_in_arrow(
+        self, conn: Connection, staging: str, table: str, columns: Sequence[Column]
+    ) -> int | None:
+        """COPY rows cast in Arrow into the typed table; None when SQL must cast instead."""
+        count = 0
+        definition = [f"{D.quote(ROWID)} BIGINT"]
+        definition += [f"{D.quote(c.name)} {D.types[c.type]}" for c in columns]
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(f"CREATE TABLE {self._q(table)} ({', '.join(definition)})", [])
+                with cur.copy(f"COPY {self._q(table)} FROM STDIN (FORMAT csv)", []) as copy:
+                    for batch in self._staging.batches(staging):
+                        typed = arrowcast.typed_batch(batch, columns)
+                        if typed is None:
+                            raise _NeedsSql
+                        # Arrow writes NULL as an empty field and "" quoted, which is how
+                        # COPY CSV tells them apart; dates and times in ISO form.
+                        buffer = io.BytesIO()
+                        pacsv.write_csv(typed, buffer, _CSV_OPTIONS)
+                        copy.write(buffer.getbuffer())
+                        count += typed.num_rows
+                cur.execute(f"ALTER TABLE {self._q(table)} ADD PRIMARY KEY ({D.quote(ROWID)})", [])
+        except (_NeedsSql, psycopg.errors.DataError):
+            return None
+        return count
+
+    def _finalize_in_sql(
+        self, conn: Connection, staging: str, table: str, columns: Sequence[Column]
+    ) -> int:
+        """Copy the staged text into the database and cast it with sqlbuild's expressions."""
+        self._copy_text(conn, staging)
+        select = sqlbuild.finalize_select(D, staging, columns)
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(f"CREATE TABLE {self._q(table)} AS {select}", [])
+                count = max(cur.rowcount, 0)
+                cur.execute(f"ALTER TABLE {self._q(table)} ADD PRIMARY KEY ({D.quote(ROWID)})", [])
+        except psycopg.errors.DataError as error:
+            raise self._cast_failed(conn, staging, columns, error) from error
+        finally:
+            conn.execute(f"DROP TABLE IF EXISTS {self._q(staging)}", [])
+        return count
+
+    def _copy_text(self, conn: Connection, staging: str) -> None:
+        """The staged text as an unlogged table of the staging table's name."""
+        names = list(self._staging.schema(staging).names)
+        columns = [f"{D.quote(n)} TEXT" for n in names[:-1]] + [f"{D.quote(ROWID)} BIGINT"]
+        conn.execute(f"DROP TABLE IF EXISTS {self._q(staging)}", [])
+        conn.execute(f"CREATE UNLOGGED TABLE {self._q(staging)} ({', '.join(columns)})", [])
+        target = ", ".join(D.quote(n) for n in names)
+        statement = f"COPY {self._q(staging)} ({target}) FROM STDIN (FORMAT csv)"
+        with conn.cursor() as cur, cur.copy(statement, []) as copy:
+            for batch in self._staging.batches(staging):
+                buffer = io.BytesIO()
+                pacsv.write_csv(batch.select(names), buffer, _CSV_OPTIONS)
+                copy.write(buffer.getbuffer())
 
     def _cast_failed(
         self, conn: Connection, staging: str, columns: Sequence[Column], error: Exception
@@ -150,11 +180,12 @@ class PostgresBackend(Backend):
         """Drop a table if it exists."""
         with self._conn() as conn:
             conn.execute(f"DROP TABLE IF EXISTS {self._q(table)}", [])
-        with self._lock:
-            self._next_rowid.pop(table, None)
+        self._staging.drop(table)
 
     def exists(self, table: str) -> bool:
-        """Whether a table exists in the current schema."""
+        """Whether a table exists in the current schema (or is staged)."""
+        if self._staging.exists(table):
+            return True
         with self._conn() as conn:
             found = conn.execute(
                 "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = %s",
@@ -170,10 +201,13 @@ class PostgresBackend(Backend):
                 "AND left(tablename, %s) = %s ORDER BY tablename",
                 [len(prefix), prefix],
             ).fetchall()
-        return [str(r[0]) for r in rows]
+        staged = [t for t in self._staging.names() if t.startswith(prefix)]
+        return sorted({str(r[0]) for r in rows} | set(staged))
 
     def row_count(self, table: str) -> int:
         """Number of rows of a table."""
+        if self._staging.exists(table):
+            return self._staging.row_count(table)
         with self._conn() as conn:
             found = conn.execute(sqlbuild.count_rows(D, table), []).fetchone()
         return int(found[0]) if found else 0

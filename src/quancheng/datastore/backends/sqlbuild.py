@@ -155,8 +155,9 @@ def cast_expr(d: Dialect, column: Column, *, groups: str | None = None) -> str:
         matched = f"{groups} IS NOT NULL" if groups else d.matches(v, DATE_PATTERN)
         y, m, day = (f"CAST({group(i)} AS INTEGER)" for i in (1, 2, 3))
         return (
-            f"CASE WHEN {v} IS NULL THEN NULL WHEN NOT {matched} "
-            f"THEN {fail} ELSE make_date({y}, {m}, {day}) END"
+            f"CASE WHEN {v} IS NULL THEN NULL "
+            f"WHEN {iso_date_text(d, v)} THEN CAST({v} AS {sql_type}) "
+            f"WHEN NOT {matched} THEN {fail} ELSE make_date({y}, {m}, {day}) END"
         )
     if column.type is ColumnType.TIMESTAMP and column.parse == "ymd_hms":
 
@@ -170,8 +171,39 @@ def cast_expr(d: Dialect, column: Column, *, groups: str | None = None) -> str:
         fraction = f"COALESCE({part(7)}, '')"
         micros = f"CAST(rpad({fraction}, 6, '0') AS BIGINT)"
         stamp = d.plus_micros(f"make_timestamp({y}, {m}, {day}, {hh}, {mi}, {ss})", micros)
-        return f"CASE WHEN {v} IS NULL THEN NULL WHEN NOT {matched} THEN {fail} ELSE {stamp} END"
+        return (
+            f"CASE WHEN {v} IS NULL THEN NULL "
+            f"WHEN {iso_timestamp_text(d, v)} THEN CAST({v} AS {sql_type}) "
+            f"WHEN NOT {matched} THEN {fail} ELSE {stamp} END"
+        )
     return f"CAST({v} AS {sql_type})"
+
+
+def _digits_and(d: Dialect, expr: str, length: int, separators: dict[int, str]) -> str:
+    """Whether `expr` has `length` characters: the separators at their 1-based positions,
+    ASCII digits everywhere else (plain string functions, no regular expression)."""
+    parts = [f"length({expr}) = {length}"]
+    parts += [f"substr({expr}, {i}, 1) = {d.literal(c)}" for i, c in separators.items()]
+    rest = "".join(separators[i] for i in sorted(separators))
+    parts.append(f"translate({expr}, '0123456789', '') = {d.literal(rest)}")
+    return "(" + " AND ".join(parts) + ")"
+
+
+def iso_date_text(d: Dialect, v: str) -> str:
+    """Whether trimmed text `v` is exactly YYYY-MM-DD, which both engines cast as make_date
+    of its groups would (an impossible day fails the same way)."""
+    return _digits_and(d, v, 10, {5: "-", 8: "-"})
+
+
+def iso_timestamp_text(d: Dialect, v: str) -> str:
+    """Whether trimmed text `v` is exactly YYYY-MM-DD HH:MM:SS with a clock that exists.
+
+    The engines read 24:00:00 and second 60 as the next day or minute where make_timestamp
+    refuses them; those stay on the pattern path so the outcome is the same.
+    """
+    shape = _digits_and(d, v, 19, {5: "-", 8: "-", 11: " ", 14: ":", 17: ":"})
+    clock = f"substr({v}, 12, 2) < '24' AND substr({v}, 15, 2) < '60' AND substr({v}, 18, 2) < '60'"
+    return f"({shape} AND {clock})"
 
 
 def finalize_select(d: Dialect, staging: str, columns: Sequence[Column]) -> str:
@@ -185,9 +217,13 @@ def finalize_select(d: Dialect, staging: str, columns: Sequence[Column]) -> str:
             # take the groups from the array (8 matches per timestamp took 12 s per 100k
             # rows). OFFSET 0 keeps the planner from inlining the subquery back into them.
             groups = f"_groups_{n}"
+            v = d.trim(d.quote(c.name))
+            # Canonical ISO text is cast without any regular expression at all.
+            iso = iso_date_text(d, v) if c.type is ColumnType.DATE else iso_timestamp_text(d, v)
             joins.append(
-                f"CROSS JOIN LATERAL (SELECT regexp_match({d.trim(d.quote(c.name))}, "
-                f"{d.literal(pattern)}) AS {groups} OFFSET 0) AS _match_{n}"
+                f"CROSS JOIN LATERAL (SELECT CASE WHEN {iso} THEN NULL ELSE "
+                f"regexp_match({v}, {d.literal(pattern)}) END AS {groups} OFFSET 0) "
+                f"AS _match_{n}"
             )
             casts.append(f"{cast_expr(d, c, groups=groups)} AS {d.quote(c.name)}")
         else:

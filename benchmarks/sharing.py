@@ -52,7 +52,8 @@ def overhead_figures(rows: int, tmp: Path, *, rounds: int) -> list[Figure]:
     job = services.datastore.start_load(owner, entry.id, source_name=path.name)
     services.datastore.run_load(job.id, path)
     consumer = city.principals["env_steward"]
-    items = ["监测站点", "所属区县", "监测时间", "PM2.5浓度"]
+    # Every column, the file's extra ones too: both readers get the same page to compare.
+    items = [ref for ref, _, _ in services.sharing.request_form_items(consumer, entry.id)]
     request = services.sharing.create_request(
         consumer, dataset_id=entry.id, purpose="基准测试", items=items, period_days=30
     )

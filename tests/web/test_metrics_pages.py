@@ -37,6 +37,7 @@ def test_scorecards_show_the_citys_figures_and_each_departments_score(
     police = web.get("/metrics/gaj")
 
     assert page.status_code == 200
+    assert "济南市人民政府" in page.text  # the layout's city name, not shadowed by the figures
     # One published entry, conditional: the whole city's catalog is shareable.
     assert figure(page.text, "shareable") == "1 / 1"
     assert figure(page.text, "sharing_rate") == "100.0%"

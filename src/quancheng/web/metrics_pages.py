@@ -20,20 +20,20 @@ def scorecards(web: WebDep) -> Response:
     """The city's exchange at a glance and every department's scorecard, best first."""
     require_government(web.principal)
     metrics = web.services.metrics
-    city = metrics.city()
-    states = [s for s in REQUEST_STATES if s in city.requests_by_state]
+    totals = metrics.city()
+    states = [s for s in REQUEST_STATES if s in totals.requests_by_state]
     charts: dict[str, Any] = {
         "series": web.gettext("Requests"),
         "states": {
             "labels": [web.gettext(REQUEST_STATES[s]) for s in states],
-            "values": [city.requests_by_state[s] for s in states],
+            "values": [totals.requests_by_state[s] for s in states],
             "links": [f"/sharing?tab=mine&state={s}" for s in states],
         },
     }
     return web.page(
         "metrics.html",
-        city=city,
-        overdue=city.requests_by_state.get("overdue", 0),
+        totals=totals,
+        overdue=totals.requests_by_state.get("overdue", 0),
         departments=metrics.departments(),
         grants=metrics.grant_calls(limit=10),
         charts=charts,

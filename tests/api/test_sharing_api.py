@@ -254,6 +254,34 @@ def test_withdrawing_an_approved_request_ends_its_grant(api: Api, ex: Exchange) 
     assert "sharing.grant.withdrawn" in ledger_types(ex.city.services, "sharing.grant.")
 
 
+def test_a_grant_that_starts_later_serves_nothing_before_its_start(api: Api) -> None:
+    rid = api.pending()["id"]
+    now = datetime.now(UTC)
+    api.decide(
+        rid, PROVIDER, 422, decision="approve", starts_at=(now - timedelta(days=2)).isoformat()
+    )
+    api.decide(
+        rid,
+        PROVIDER,
+        422,
+        decision="approve",
+        starts_at=(now + timedelta(days=10)).isoformat(),
+        expires_at=(now + timedelta(days=5)).isoformat(),
+    )
+    assert api.request(rid)["state"] == "pending_provider"
+    start = now + timedelta(days=7)
+
+    approved = api.decide(rid, PROVIDER, decision="approve", starts_at=start.isoformat())
+    grant = api.call("GET", f"{API}/grants/{approved['grant_id']}", CONSUMER)
+    before_start = api.rows()
+
+    assert datetime.fromisoformat(grant["starts_at"]) == start
+    # The requested 90 days run from the start, not from the decision.
+    assert datetime.fromisoformat(grant["expires_at"]) == start + timedelta(days=90)
+    assert before_start.status_code == 403
+    assert before_start.json()["error"]["code"] == "grant_not_started"
+
+
 def publish(ex: Exchange, tmp_path: Path, **overrides: Any) -> int:
     """Another police entry with population data (sharing type and name overridden)."""
     services = ex.city.services

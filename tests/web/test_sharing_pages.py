@@ -116,6 +116,38 @@ def test_request_pass_partial_approval_and_the_consumer_sees_the_grant(
     assert held.quota_per_day == 100
 
 
+def test_a_grant_can_start_on_a_later_day_chosen_in_the_panel(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    ex = seed_exchange(city, tmp_path, rows=5)
+    sharing = ex.city.services.sharing
+    req = sharing.create_request(
+        ex.consumer, dataset_id=ex.entry_id, purpose="核查", items=["所属区县"], period_days=30
+    )
+    sharing.act(ex.consumer, req.id, Action.SUBMIT)
+    sharing.act(ex.platform, req.id, Action.PASS)
+    provider = browser(client)
+    login(provider, "gaj_steward")
+    tz = sharing.rules.tz
+    start_day = utcnow().astimezone(tz).date() + timedelta(days=3)
+
+    decided = act(
+        provider,
+        req.id,
+        action="approve",
+        grant_items=["所属区县"],
+        starts_at=start_day.isoformat(),
+        expires_at=(start_day + timedelta(days=20)).isoformat(),
+    )
+
+    assert decided.status_code == 303, decided.text[:800]
+    view = sharing.request(ex.consumer, req.id)
+    assert view.grant_id is not None
+    grant = sharing.grant(ex.consumer, view.grant_id)
+    assert grant.starts_at.astimezone(tz).date() == start_day
+    assert grant.starts_at.astimezone(tz).hour == 0
+
+
 def test_a_refusal_without_a_reason_is_shown_and_changes_nothing(
     client: TestClient, city: SmallCity, tmp_path: Path
 ) -> None:

@@ -219,6 +219,9 @@ class Decision(BaseModel):
     row_filter: dict[str, str | int | float | bool | list[str]] | None = Field(
         default=None, description='Rows-API style conditions, e.g. {"所属区县__eq": "历下区"}.'
     )
+    starts_at: dt.datetime | None = Field(
+        default=None, description="When the grant starts (default: now); never in the past."
+    )
     expires_at: dt.datetime | None = None
     quota_per_day: int | None = Field(default=None, ge=1)
     reason: str = Field(default="", max_length=4000)
@@ -394,6 +397,7 @@ def decide_request(
         items=body.items,
         masking=body.masking,
         row_filter=body.row_filter,
+        starts_at=body.starts_at,
         expires_at=body.expires_at,
         quota_per_day=body.quota_per_day,
     )

@@ -192,6 +192,7 @@ class RequestDesk(Records):
         items: Sequence[str] | None = None,
         masking: Mapping[str, str] | None = None,
         row_filter: Mapping[str, object] | None = None,
+        starts_at: datetime | None = None,
         expires_at: datetime | None = None,
         quota_per_day: int | None = None,
     ) -> views.RequestView:
@@ -247,12 +248,14 @@ class RequestDesk(Records):
                     items=items,
                     masking=masking,
                     row_filter=row_filter,
+                    starts_at=starts_at,
                     expires_at=expires_at,
                     quota_per_day=quota_per_day,
                 )
-            elif items or masking or row_filter or expires_at is not None:
+            elif items or masking or row_filter or starts_at or expires_at or quota_per_day:
                 raise BadRequest(
-                    "items, masking, row_filter and expires_at belong to approvals only",
+                    "items, masking, row_filter, starts_at, expires_at and quota_per_day belong "
+                    "to approvals only",
                     code="not_a_decision",
                 )
             if action is Action.WITHDRAW and state in GRANTED_STATES:
@@ -307,6 +310,7 @@ class RequestDesk(Records):
         items: Sequence[str] | None,
         masking: Mapping[str, str] | None,
         row_filter: Mapping[str, object] | None,
+        starts_at: datetime | None,
         expires_at: datetime | None,
         quota_per_day: int | None,
     ) -> SharingGrant:
@@ -333,18 +337,27 @@ class RequestDesk(Records):
         stored_filter = parse_row_filter(known, granted, row_filter, masks=masks)
         row_filters(known, stored_filter)  # values must fit the columns' types now
         now = self.clock()
-        latest = now + timedelta(days=req.period_days)
-        if expires_at is not None:
-            if expires_at.tzinfo is None:
+        for name, moment in (("starts_at", starts_at), ("expires_at", expires_at)):
+            if moment is not None and moment.tzinfo is None:
                 raise ValidationFailed(
-                    "expires_at needs a time zone",
-                    errors=[FieldError("expires_at", "naive", "give an offset, e.g. +08:00")],
+                    f"{name} needs a time zone",
+                    errors=[FieldError(name, "naive", "give an offset, e.g. +08:00")],
                 )
-            if not now < expires_at <= latest + timedelta(days=1):
+        start = now
+        if starts_at is not None:
+            # A grant may start later (the consumer's system goes live then), never earlier.
+            if not now - timedelta(minutes=5) <= starts_at <= now + timedelta(days=366):
                 raise ValidationFailed(
-                    "expires_at must be in the future and within the requested period",
-                    errors=[FieldError("expires_at", "out_of_range", latest.isoformat())],
+                    "starts_at must be from now to a year ahead",
+                    errors=[FieldError("starts_at", "out_of_range", now.isoformat())],
                 )
+            start = max(now, starts_at)
+        latest = start + timedelta(days=req.period_days)
+        if expires_at is not None and not start < expires_at <= latest + timedelta(days=1):
+            raise ValidationFailed(
+                "expires_at must be after the start and within the requested period",
+                errors=[FieldError("expires_at", "out_of_range", latest.isoformat())],
+            )
         if quota_per_day is not None and quota_per_day < 1:
             raise ValidationFailed(
                 "the quota is calls per day",
@@ -363,7 +376,7 @@ class RequestDesk(Records):
             purpose=req.purpose,
             quota_per_day=quota_per_day,
             state=GrantState.ACTIVE.value,
-            starts_at=now,
+            starts_at=start,
             expires_at=expires_at or latest,
             created_by=actor.user_id,
             created_at=now,

@@ -85,6 +85,7 @@ FIELDS: dict[str, str] = {
     "reason": N_("Reason"),
     "masking": N_("Masking"),
     "row_filter": N_("Row filter"),
+    "starts_at": N_("Start date (default: today)"),
     "expires_at": N_("Expiry date"),
     "quota_per_day": N_("Calls per day"),
     "description": N_("Description"),

@@ -459,6 +459,23 @@ def _expiry(web: Web, form: FormData) -> datetime | None:
     return datetime.combine(day, time(23, 59, 59), tzinfo=web.services.sharing.rules.tz)
 
 
+def _start(web: Web, form: FormData) -> datetime | None:
+    raw = _text(form, "starts_at")
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(
+            "enter a date", errors=[FieldError("starts_at", "invalid", raw)]
+        ) from None
+    sharing = web.services.sharing
+    if day == sharing.clock().astimezone(sharing.rules.tz).date():
+        return None  # today: the grant starts now
+    # A later start begins at midnight in the city's time (an earlier one is refused).
+    return datetime.combine(day, time(0, 0), tzinfo=sharing.rules.tz)
+
+
 def decision_of(web: Web, form: FormData) -> dict[str, Any]:
     """The decision panel's fields as the service's keyword arguments."""
     items = _texts(form, "grant_items")
@@ -475,6 +492,7 @@ def decision_of(web: Web, form: FormData) -> dict[str, Any]:
         "items": items,
         "masking": masking,
         "row_filter": row_filter or None,
+        "starts_at": _start(web, form),
         "expires_at": _expiry(web, form),
         "quota_per_day": _int(form, "quota_per_day"),
     }

@@ -244,6 +244,35 @@ class Records:
         self._history_grant(s, actor, grant, state.value, reason)
         self._record_grant(s, actor, grant, state.value)
 
+    def _event(
+        self,
+        s: Session,
+        actor: Principal | None,
+        action: str,
+        *,
+        request_id: int | None = None,
+        grant_id: int | None = None,
+        dispute_id: int | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        note: str = "",
+    ) -> None:
+        """One row of the history both sides see."""
+        s.add(
+            SharingEvent(
+                request_id=request_id,
+                grant_id=grant_id,
+                dispute_id=dispute_id,
+                action=action,
+                from_state=before,
+                to_state=after,
+                note=note[:MAX_TEXT],
+                actor_id=actor.user_id if actor else None,
+                actor_department_id=actor.department_id if actor else None,
+                at=self.clock(),
+            )
+        )
+
     def _history(
         self,
         s: Session,
@@ -254,33 +283,27 @@ class Records:
         after: RequestState | None,
         note: str,
     ) -> None:
-        s.add(
-            SharingEvent(
-                request_id=req.id,
-                action=action,
-                from_state=before.value if before else None,
-                to_state=after.value if after else None,
-                note=note[:MAX_TEXT],
-                actor_id=actor.user_id if actor else None,
-                actor_department_id=actor.department_id if actor else None,
-                at=self.clock(),
-            )
+        self._event(
+            s,
+            actor,
+            action,
+            request_id=req.id,
+            before=before.value if before else None,
+            after=after.value if after else None,
+            note=note,
         )
 
     def _history_grant(
         self, s: Session, actor: Principal | None, grant: SharingGrant, action: str, note: str
     ) -> None:
-        s.add(
-            SharingEvent(
-                grant_id=grant.id,
-                request_id=grant.request_id,
-                action=f"grant_{action}",
-                to_state=grant.state,
-                note=note[:MAX_TEXT],
-                actor_id=actor.user_id if actor else None,
-                actor_department_id=actor.department_id if actor else None,
-                at=self.clock(),
-            )
+        self._event(
+            s,
+            actor,
+            f"grant_{action}",
+            request_id=grant.request_id,
+            grant_id=grant.id,
+            after=grant.state,
+            note=note,
         )
 
     def _history_dispute(
@@ -293,18 +316,15 @@ class Records:
         after: DisputeState,
         note: str,
     ) -> None:
-        s.add(
-            SharingEvent(
-                dispute_id=dispute.id,
-                grant_id=dispute.grant_id,
-                action=f"dispute_{action}",
-                from_state=before.value if before else None,
-                to_state=after.value,
-                note=note[:MAX_TEXT],
-                actor_id=actor.user_id if actor else None,
-                actor_department_id=actor.department_id if actor else None,
-                at=self.clock(),
-            )
+        self._event(
+            s,
+            actor,
+            f"dispute_{action}",
+            grant_id=dispute.grant_id,
+            dispute_id=dispute.id,
+            before=before.value if before else None,
+            after=after.value,
+            note=note,
         )
 
     def _record(

@@ -55,4 +55,12 @@ WEB_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # Governance scorecards are for government users (any department, the platform).
     ("GET", "/metrics"): MEMBERS,
     ("GET", "/metrics/{key}"): MEMBERS,
+    # Open data (DCAT-AP, Frictionless) is public: the target entry is open.
+    ("GET", "/catalog.ttl"): EVERYONE,
+    ("GET", "/catalog.jsonld"): EVERYONE,
+    ("GET", "/catalog.rdf"): EVERYONE,
+    ("GET", "/dataset/{entry_id:path}.ttl"): EVERYONE,
+    ("GET", "/dataset/{entry_id:path}.jsonld"): EVERYONE,
+    ("GET", "/dataset/{entry_id:path}.rdf"): EVERYONE,
+    ("GET", "/dataset/{entry_id:path}/datapackage.json"): EVERYONE,
 }

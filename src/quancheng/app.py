@@ -18,10 +18,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quancheng import __version__
 from quancheng.api import catalog as catalog_api
+from quancheng.api import ckan as ckan_api
 from quancheng.api import data as data_api
 from quancheng.api import identity as identity_api
 from quancheng.api import ledger as ledger_api
 from quancheng.api import metrics as metrics_api
+from quancheng.api import opendata as opendata_api
 from quancheng.api import sharing as sharing_api
 from quancheng.catalog.search import CatalogSearch
 from quancheng.catalog.service import CatalogService
@@ -163,6 +165,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(ledger_api.router, prefix=API_PREFIX)
     app.include_router(sharing_api.router, prefix=API_PREFIX)
     app.include_router(metrics_api.router, prefix=API_PREFIX)
+    app.include_router(opendata_api.router)
+    app.include_router(ckan_api.router)
 
     static_dir = resources.files("quancheng.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")

@@ -30,7 +30,8 @@ def request_for(
     step = path.rsplit("/", 1)[-1]
     entry_id = target_entry(city)
     ids = sharing_targets(city, entry_id) if path.startswith("/sharing") else {}
-    url = path.format(
+    # `{entry_id:path}` (open data routes) formats like `{entry_id}`.
+    url = path.replace(":path}", "}").format(
         entry_id=entry_id, key="sthjj", locale="en", job_id=1, number=1, index=0, **ids
     )
     if path == "/sharing/new" and method == "GET":

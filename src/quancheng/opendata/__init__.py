@@ -1,0 +1,1 @@
+"""Open data: the public catalog for outside tools (DCAT-AP, CKAN, Frictionless)."""

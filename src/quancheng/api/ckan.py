@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from quancheng import __version__
 from quancheng.api.data import jsonable
 from quancheng.api.deps import get_services, resolve_principal
-from quancheng.catalog.model import EntryStatus, OpenType
+from quancheng.catalog.model import PORTAL_OPEN_TYPES, EntryStatus, OpenType
 from quancheng.db.models import CatalogEntry, Classification, Dataset, DataVersion, Department
 from quancheng.errors import (
     BadRequest,
@@ -43,7 +43,6 @@ router = APIRouter(tags=["ckan"])
 
 MAX_ROWS = 1000
 DATASTORE_DEFAULT_LIMIT = 100
-PUBLIC_OPEN_TYPES = (OpenType.OPEN.value, OpenType.CONDITIONAL.value)
 _LIST_PARAMS = frozenset({"facet.field", "facet_field", "fields", "organizations", "groups"})
 _JSON_PARAMS = frozenset({"filters", "q"})
 
@@ -192,7 +191,7 @@ def _scope(call: Call) -> list[ColumnElement[bool]]:
     call.actor.require(Permission.CATALOG_READ)
     conditions: list[ColumnElement[bool]] = [CatalogEntry.status == EntryStatus.PUBLISHED.value]
     if call.public:
-        conditions.append(CatalogEntry.open_type.in_(PUBLIC_OPEN_TYPES))
+        conditions.append(CatalogEntry.open_type.in_(PORTAL_OPEN_TYPES))
     return conditions
 
 

@@ -26,6 +26,10 @@ class OpenType(StrEnum):
     CLOSED = "closed"
 
 
+# Entries the open portal lists (conditional ones with their metadata, not their data).
+PORTAL_OPEN_TYPES: tuple[str, ...] = (OpenType.OPEN.value, OpenType.CONDITIONAL.value)
+
+
 class SharingMethod(StrEnum):
     """共享方式."""
 

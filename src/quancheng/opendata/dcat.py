@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
-from quancheng.catalog.model import OpenType, UpdateCycle
+from quancheng.catalog.model import PORTAL_OPEN_TYPES, OpenType, UpdateCycle
 
 if TYPE_CHECKING:
     from quancheng.db.models import CatalogEntry, Classification, Department
@@ -26,7 +26,6 @@ IANA = "https://www.iana.org/assignments/media-types/"
 # The licence the platform publishes open data under, until the city configures its own.
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 PAGE_SIZE = 100
-PUBLIC_OPEN_TYPES = frozenset({OpenType.OPEN.value, OpenType.CONDITIONAL.value})
 
 FREQUENCIES: dict[UpdateCycle, str] = {
     UpdateCycle.REALTIME: "UPDATE_CONT",
@@ -124,7 +123,7 @@ class OpenEntry:
     @property
     def is_public(self) -> bool:
         """Whether the entry belongs in the open catalog at all."""
-        return self.open_type in PUBLIC_OPEN_TYPES
+        return self.open_type in PORTAL_OPEN_TYPES
 
 
 @dataclass(frozen=True)

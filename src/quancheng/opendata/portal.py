@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from quancheng.catalog.model import OpenType
+from quancheng.catalog.model import PORTAL_OPEN_TYPES
 from quancheng.catalog.service import CatalogService, SearchQuery
 from quancheng.datastore.service import DatastoreService
 from quancheng.db import Database
@@ -21,7 +21,6 @@ from quancheng.opendata.dcat import PAGE_SIZE, Agent, OpenEntry, Page, Portal
 # The department `quancheng init` creates for the platform authority (大数据局).
 AUTHORITY_KEY = "bigdata"
 # Listed in this order, so a page boundary never depends on two interleaved searches.
-_OPEN_TYPES = (OpenType.OPEN.value, OpenType.CONDITIONAL.value)
 
 
 class OpenCatalog:
@@ -56,7 +55,7 @@ class OpenCatalog:
         start = (number - 1) * PAGE_SIZE
         found: list[CatalogEntry] = []
         total = 0
-        for open_type in _OPEN_TYPES:
+        for open_type in PORTAL_OPEN_TYPES:
             offset = max(0, start - total)
             want = PAGE_SIZE - len(found)
             result = self.catalog.search(
@@ -95,7 +94,7 @@ class OpenCatalog:
             entry = self.catalog.get(self.public, ref)
         except NotFound:
             entry = None
-        if entry is None or entry.open_type not in _OPEN_TYPES:
+        if entry is None or entry.open_type not in PORTAL_OPEN_TYPES:
             # The same answer for closed and missing entries: their existence is not public.
             raise NotFound(f"no open data set {ref}", details={"id": ref})
         return entry

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from quancheng.sharing.model import Action
+from tests import matrix_parts
 from tests.support.city import SmallCity, credit_code, entry_fields
 
 ROLES = ("anonymous", "citizen", "gaj_user", "gaj_steward", "env_steward", "gaj_admin", "admin")
@@ -99,6 +100,8 @@ API_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/3/action/{name}"): EVERYONE,
     ("GET", "/api/action/{name}"): EVERYONE,
     ("POST", "/api/action/{name}"): EVERYONE,
+    # Each open data feature lists its own rows (tests/matrix_parts).
+    **matrix_parts.api_rows(),
 }
 
 
@@ -196,6 +199,10 @@ def sharing_body(method: str, path: str, targets: dict[str, Any]) -> Any:
 
 
 def request_for(method: str, path: str, targets: dict[str, Any], n: int) -> dict[str, Any]:
+    part = matrix_parts.owner(method, path)
+    if part is not None:
+        url = path.format(**targets)
+        return part.api_request(method, path, targets) or {"method": method, "url": url}
     if "/action/{name}" in path:
         url = path.format(name="package_search")
         return {"method": method, "url": url, "params": {"fq": "organization:sthjj"}}
@@ -242,6 +249,7 @@ def test_api_route_answers_each_role(
     allowed = API_MATRIX[(method, path)]
     for n, role in enumerate(ROLES):
         targets = make_targets(city)  # an entry taken offline is invisible (404) to later roles
+        targets |= matrix_parts.targets(city, method, path, targets["entry_id"])
         headers = {} if role == "anonymous" else city.auth(role)
         response = client.request(**request_for(method, path, targets, n), headers=headers)
         if role in allowed:

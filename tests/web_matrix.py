@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests import matrix_parts
+
 ROLES = ("anonymous", "citizen", "gaj_user", "gaj_steward", "env_steward", "gaj_admin", "admin")
 EVERYONE = frozenset(ROLES)
 DRAFT_READERS = frozenset({"gaj_user", "gaj_steward", "env_steward", "gaj_admin", "admin"})
@@ -63,4 +65,6 @@ WEB_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/dataset/{entry_id:path}.jsonld"): EVERYONE,
     ("GET", "/dataset/{entry_id:path}.rdf"): EVERYONE,
     ("GET", "/dataset/{entry_id:path}/datapackage.json"): EVERYONE,
+    # Each open data feature lists its own rows (tests/matrix_parts).
+    **matrix_parts.web_rows(),
 }

@@ -17,13 +17,16 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quancheng import __version__
+from quancheng.api import applications as applications_api
 from quancheng.api import catalog as catalog_api
 from quancheng.api import ckan as ckan_api
 from quancheng.api import data as data_api
+from quancheng.api import harvest as harvest_api
 from quancheng.api import identity as identity_api
 from quancheng.api import ledger as ledger_api
 from quancheng.api import metrics as metrics_api
 from quancheng.api import opendata as opendata_api
+from quancheng.api import portal as portal_api
 from quancheng.api import sharing as sharing_api
 from quancheng.catalog.search import CatalogSearch
 from quancheng.catalog.service import CatalogService
@@ -33,6 +36,11 @@ from quancheng.db import Database
 from quancheng.errors import HttpError, PlatformError
 from quancheng.identity.service import IdentityService, PasswordPolicy
 from quancheng.ledger.log import KEY_FILE, Ledger
+from quancheng.opendata.applications import ApplicationService
+from quancheng.opendata.harvest import HarvestService
+from quancheng.opendata.index import OpenDataIndex
+from quancheng.opendata.interaction import InteractionService
+from quancheng.opendata.usage import UsageCounter
 from quancheng.settings import Settings
 from quancheng.sharing.access import AccessLog
 from quancheng.sharing.metrics import SharingMetrics
@@ -72,6 +80,11 @@ class Services:
     sharing: SharingService
     access: AccessLog
     metrics: SharingMetrics
+    usage: UsageCounter
+    interaction: InteractionService
+    harvest: HarvestService
+    applications: ApplicationService
+    open_index: OpenDataIndex
 
     @classmethod
     def from_settings(
@@ -116,6 +129,13 @@ class Services:
             sql_max_rows=settings.sql_max_rows,
             audit=access,
         )
+        portal: dict[str, Any] = {
+            "db": db,
+            "catalog": catalog,
+            "datastore": datastore,
+            "ledger": ledger,
+            "settings": settings,
+        }
         return cls(
             settings=settings,
             db=db,
@@ -138,11 +158,17 @@ class Services:
             ),
             access=access,
             metrics=SharingMetrics(db=db),
+            usage=UsageCounter(**portal),
+            interaction=InteractionService(**portal),
+            harvest=HarvestService(**portal),
+            applications=ApplicationService(**portal),
+            open_index=OpenDataIndex(**portal),
         )
 
     def close(self) -> None:
         """Finish background work and close every connection."""
         self.access.close()
+        self.usage.close()
         self.datastore.close()
         self.db.dispose()
 
@@ -165,6 +191,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(ledger_api.router, prefix=API_PREFIX)
     app.include_router(sharing_api.router, prefix=API_PREFIX)
     app.include_router(metrics_api.router, prefix=API_PREFIX)
+    app.include_router(portal_api.router, prefix=API_PREFIX)
+    app.include_router(harvest_api.router, prefix=API_PREFIX)
+    app.include_router(applications_api.router, prefix=API_PREFIX)
     app.include_router(opendata_api.router)
     app.include_router(ckan_api.router)
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import matrix_parts
 from tests.support.city import PASSWORD, SmallCity, entry_fields
 from tests.test_permissions import sharing_targets
 from tests.web.support import browser, editor_form, form_token, login
@@ -30,6 +31,7 @@ def request_for(
     step = path.rsplit("/", 1)[-1]
     entry_id = target_entry(city)
     ids = sharing_targets(city, entry_id) if path.startswith("/sharing") else {}
+    ids |= matrix_parts.targets(city, method, path, entry_id)
     # `{entry_id:path}` (open data routes) formats like `{entry_id}`.
     url = path.replace(":path}", "}").format(
         entry_id=entry_id, key="sthjj", locale="en", job_id=1, number=1, index=0, **ids
@@ -39,6 +41,9 @@ def request_for(
     if method == "GET":
         return url, None
     form: dict[str, Any] = {"csrf_token": token}
+    part = matrix_parts.owner(method, path)
+    if part is not None:
+        return url, form | (part.web_form(method, path, {"entry_id": entry_id, **ids}) or {})
     if path.startswith("/sharing"):
         form |= sharing_form(path, entry_id)
     if path == "/login":

@@ -442,7 +442,9 @@ class SharingGrant(Base):
         ForeignKey("sharing_requests.id"), default=None, index=True
     )
     entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id"))
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    # The consumer: a department, or (conditional open data) a registered public user.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
     provider_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     items: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -524,3 +526,174 @@ class SharingEvent(Base):
         ForeignKey("departments.id"), default=None
     )
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Open data portal: usage counters, harvesting, and the public's requests, feedback and reuses.
+
+
+class PortalUsage(Base):
+    """Views, downloads and API calls of an open entry per day; no visitor is recorded."""
+
+    __tablename__ = "portal_usage"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    views: Mapped[int] = mapped_column(BigInteger, default=0)
+    downloads: Mapped[int] = mapped_column(BigInteger, default=0)
+    api_calls: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class HarvestSource(Base):
+    """Another portal (CKAN Action API or DCAT feed) whose entries a department imports."""
+
+    __tablename__ = "harvest_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(String(1000))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    interval_hours: Mapped[int] = mapped_column(Integer, default=24)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Source-specific options, e.g. {"organization": "...", "fq": "..."}.
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_run_at: Mapped[datetime | None] = mapped_column(default=None)
+    next_run_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+
+
+class HarvestRun(Base):
+    """One harvest of a source and its report: what was created, updated, unchanged, removed."""
+
+    __tablename__ = "harvest_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("harvest_sources.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    # [{"remote_id": ..., "action": "created|updated|unchanged|removed|failed", ...}, ...]
+    report: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class HarvestRecord(Base):
+    """Which local entry a remote dataset became, and the hash of what was last imported."""
+
+    __tablename__ = "harvest_records"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("harvest_sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    remote_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id"), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PortalDataRequest(Base):
+    """A member of the public asks for data that is not open yet; the department answers."""
+
+    __tablename__ = "portal_data_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id"), default=None, index=True
+    )
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The entry opened (or already open) in answer to the request.
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_entries.id"), default=None)
+    votes: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PortalFeedback(Base):
+    """A comment with a rating, or an error report, on an open entry; moderated before shown."""
+
+    __tablename__ = "portal_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    kind: Mapped[str] = mapped_column(String(16))
+    rating: Mapped[int | None] = mapped_column(Integer, default=None)
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reply: Mapped[str] = mapped_column(Text, default="")
+    replied_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    replied_at: Mapped[datetime | None] = mapped_column(default=None)
+    moderated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    moderated_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PortalReuse(Base):
+    """An app, research paper, visualisation or news story built on open entries."""
+
+    __tablename__ = "portal_reuses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(1000), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    moderated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    moderated_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PortalReuseEntry(Base):
+    """An entry a reuse is built on."""
+
+    __tablename__ = "portal_reuse_entries"
+
+    reuse_id: Mapped[int] = mapped_column(
+        ForeignKey("portal_reuses.id", ondelete="CASCADE"), primary_key=True
+    )
+    entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id"), primary_key=True)
+
+
+class PortalApplication(Base):
+    """有条件开放: a registered user applies for a conditional open entry under an agreement."""
+
+    __tablename__ = "portal_applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("catalog_entries.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    purpose: Mapped[str] = mapped_column(Text)
+    # SHA-256 of the agreement text the applicant accepted, and when.
+    agreement_hash: Mapped[str] = mapped_column(String(64))
+    agreed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    period_days: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    deadline_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("sharing_grants.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -379,7 +379,12 @@ class Records:
         self, s: Session, actor: Principal | None, grant: SharingGrant, action: str
     ) -> None:
         entry = s.get_one(CatalogEntry, grant.entry_id)
-        consumer, provider = self._keys(s, grant.department_id, grant.provider_department_id)
+        (provider,) = self._keys(s, grant.provider_department_id)
+        consumer = (
+            self._keys(s, grant.department_id)[0]
+            if grant.department_id is not None
+            else f"user:{grant.user_id}"
+        )
         details: dict[str, Any] = {
             "state": grant.state,
             "entry": entry.code,
@@ -418,6 +423,13 @@ class Records:
             {"kind": "sharing_dispute", "id": str(dispute.id)},
             details,
         )
+
+    def _consumer(self, s: Session, grant: SharingGrant) -> views.Party:
+        if grant.department_id is not None:
+            return self._party(s, grant.department_id)
+        # Conditional open data: a registered public user holds the grant.
+        user = s.get_one(User, grant.user_id)
+        return views.Party(0, f"user:{user.id}", user.display_name or user.username, "")
 
     def _party(self, s: Session, department_id: int) -> views.Party:
         dept = s.get_one(Department, department_id)
@@ -511,7 +523,7 @@ class Records:
             id=grant.id,
             request_id=grant.request_id,
             entry=self._entry_ref(s, grant.entry_id),
-            department=self._party(s, grant.department_id),
+            department=self._consumer(s, grant),
             provider=self._party(s, grant.provider_department_id),
             kind=grant.kind,
             items=tuple(grant.items),

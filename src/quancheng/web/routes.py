@@ -12,11 +12,16 @@ from quancheng.api.deps import get_services, resolve_principal
 from quancheng.errors import CsrfFailed, PlatformError
 from quancheng.identity.roles import Principal
 from quancheng.web import (
+    application_pages,
     auth,
     catalog_pages,
     data_pages,
+    harvest_pages,
+    index_pages,
+    interaction_pages,
     ledger_pages,
     metrics_pages,
+    portal_pages,
     sharing_pages,
     workspace,
 )
@@ -63,6 +68,11 @@ def build_router(services: Services) -> APIRouter:
     router.include_router(workspace.router)
     router.include_router(sharing_pages.router)
     router.include_router(metrics_pages.router)
+    router.include_router(portal_pages.router)
+    router.include_router(interaction_pages.router)
+    router.include_router(index_pages.router)
+    router.include_router(harvest_pages.router)
+    router.include_router(application_pages.router)
     router.include_router(auth.router)
     return router
 

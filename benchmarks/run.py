@@ -1,8 +1,9 @@
 """`make bench` / `make bench-quick`: every benchmark beside its peers, in one report.
 
 Sections: catalog search, the datastore (ingest and queries), the ledger, the sharing
-exchange (enforcement overhead). Results go to benchmarks/results/latest.json and
-latest.md (quick.* for the small sizes), with the machine they ran on.
+exchange (enforcement overhead), the open data portal (CKAN actions, DCAT). Results go to
+benchmarks/results/latest.json and latest.md (quick.* for the small sizes), with the machine
+they ran on.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SECTIONS = {
     "datastore": "benchmarks.datastore",
     "ledger": "benchmarks.ledger",
     "sharing": "benchmarks.sharing",
+    "open data": "benchmarks.opendata",
 }
 
 

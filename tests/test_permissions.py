@@ -19,7 +19,15 @@ LOGGED_IN = EVERYONE - {"anonymous"}
 OWNER_STEWARDS = frozenset({"env_steward", "admin"})  # the entry belongs to 生态环境局
 USER_ADMINS = frozenset({"admin", "gaj_admin"})
 # 403 codes: generic, or the exchange's "you take no part" and "not your decision to take".
-DENIALS = {"not_authenticated", "permission_denied", "not_a_party", "not_your_decision"}
+DENIALS = {
+    "not_authenticated",
+    "permission_denied",
+    "not_a_party",
+    "not_your_decision",
+    # Conditional open data: departments use the exchange; only the applicant withdraws.
+    "use_sharing_exchange",
+    "not_applicant",
+}
 MEMBERS = LOGGED_IN - {"citizen"}  # departments and the platform authority
 CONSUMER = frozenset({"env_steward"})  # the target request is 生态环境局's
 PROVIDER_DECIDERS = frozenset({"gaj_steward", "gaj_admin"})  # … asking 公安局

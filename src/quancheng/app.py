@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -27,6 +29,7 @@ from quancheng.api import ledger as ledger_api
 from quancheng.api import metrics as metrics_api
 from quancheng.api import opendata as opendata_api
 from quancheng.api import portal as portal_api
+from quancheng.api import portal_stats as portal_stats_api
 from quancheng.api import sharing as sharing_api
 from quancheng.catalog.search import CatalogSearch
 from quancheng.catalog.service import CatalogService
@@ -41,6 +44,7 @@ from quancheng.opendata.harvest import HarvestService
 from quancheng.opendata.index import OpenDataIndex
 from quancheng.opendata.interaction import InteractionService
 from quancheng.opendata.usage import UsageCounter
+from quancheng.scheduler import Scheduler
 from quancheng.settings import Settings
 from quancheng.sharing.access import AccessLog
 from quancheng.sharing.metrics import SharingMetrics
@@ -51,6 +55,8 @@ from quancheng.sharing.service import SharingService
 log = logging.getLogger("quancheng")
 
 API_PREFIX = "/api/v1"
+HARVEST_EVERY_SECONDS = 300
+SWEEP_EVERY_SECONDS = 3600
 _STATUS_CODES = {
     500: "internal_error",
     400: "bad_request",
@@ -136,19 +142,20 @@ class Services:
             "ledger": ledger,
             "settings": settings,
         }
+        identity = IdentityService(
+            db=db,
+            session_hours=settings.session_hours,
+            login_max_attempts=settings.login_max_attempts,
+            login_window_seconds=settings.login_window_seconds,
+            token_days=settings.token_days,
+            public_catalog=settings.public_catalog,
+            passwords=passwords,
+            ledger=ledger,
+        )
         return cls(
             settings=settings,
             db=db,
-            identity=IdentityService(
-                db=db,
-                session_hours=settings.session_hours,
-                login_max_attempts=settings.login_max_attempts,
-                login_window_seconds=settings.login_window_seconds,
-                token_days=settings.token_days,
-                public_catalog=settings.public_catalog,
-                passwords=passwords,
-                ledger=ledger,
-            ),
+            identity=identity,
             catalog=catalog,
             datastore=datastore,
             reads=reads,
@@ -161,7 +168,7 @@ class Services:
             usage=UsageCounter(**portal),
             interaction=InteractionService(**portal),
             harvest=HarvestService(**portal),
-            applications=ApplicationService(**portal),
+            applications=ApplicationService(**portal, identity=identity),
             open_index=OpenDataIndex(**portal),
         )
 
@@ -173,10 +180,27 @@ class Services:
         self.db.dispose()
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
-    """Build the web application for one city."""
+def create_app(
+    settings: Settings, *, services: Services | None = None, scheduled: bool = False
+) -> FastAPI:
+    """Build the web application for one city (with its periodic work when `scheduled`)."""
     services = services or Services.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = scheduler_for(services) if scheduled else None
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            if scheduled:
+                services.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Quancheng 泉城",
         version=__version__,
         description="City data platform: catalog, sharing exchange, open data, ledger.",
@@ -192,6 +216,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(sharing_api.router, prefix=API_PREFIX)
     app.include_router(metrics_api.router, prefix=API_PREFIX)
     app.include_router(portal_api.router, prefix=API_PREFIX)
+    app.include_router(portal_stats_api.router, prefix=API_PREFIX)
     app.include_router(harvest_api.router, prefix=API_PREFIX)
     app.include_router(applications_api.router, prefix=API_PREFIX)
     app.include_router(opendata_api.router)
@@ -272,4 +297,13 @@ def _wants_json(request: Request) -> bool:
 
 def app_from_env() -> FastAPI:
     """The app for uvicorn's factory mode: settings from the QC_* variables."""
-    return create_app(Settings())
+    settings = Settings()
+    return create_app(settings, scheduled=settings.scheduler)
+
+
+def scheduler_for(services: Services) -> Scheduler:
+    """The server's periodic work: due harvests and the sharing deadline sweep."""
+    scheduler = Scheduler()
+    scheduler.add("harvest", HARVEST_EVERY_SECONDS, services.harvest.run_due)
+    scheduler.add("sharing-sweep", SWEEP_EVERY_SECONDS, services.sharing.sweep)
+    return scheduler

@@ -179,6 +179,46 @@ class Settings(BaseSettings):
         description="Reads through grants are recorded in the ledger in batches; the longest a "
         "record waits before its batch is written, in seconds.",
     )
+    open_index_weights: str = Field(
+        default="",
+        description="Weights of the open-data index self-assessment as JSON, e.g. "
+        '`{"layers": {"data": 0.4}, "indicators": {"timeliness": 2}}`; the index changes its '
+        "weights every year. Empty: the built-in weights.",
+    )
+    portal_usage_flush_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Views, downloads and API calls of open entries are counted in memory and "
+        "added to the database at least this often, in seconds.",
+    )
+    portal_submissions_per_hour: int = Field(
+        default=10,
+        ge=1,
+        description="Data requests, comments, error reports and reuses one public user may submit "
+        "in an hour.",
+    )
+    portal_registrations_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description="Public accounts one client address may register in an hour.",
+    )
+    harvest_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Timeout of each request to a harvested portal, in seconds."
+    )
+    harvest_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest response accepted from a harvested portal, in bytes.",
+    )
+    harvest_max_datasets: int = Field(
+        default=5000, ge=1, description="Most datasets one harvest run imports from a source."
+    )
+    scheduler: bool = Field(
+        default=True,
+        description="Run periodic work inside `quancheng serve`: due harvests (every 5 minutes) "
+        "and the sharing deadline sweep (hourly). With several servers, leave it on in one and "
+        "set it to false in the others.",
+    )
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

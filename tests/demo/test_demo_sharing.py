@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from quancheng.app import Services
-from quancheng.db.models import SharingDispute, SharingGrant, SharingRequest
-from quancheng.demo.build import ACCOUNT_DEPARTMENTS, build_demo
+from quancheng.db.models import PortalApplication, SharingDispute, SharingGrant, SharingRequest
+from quancheng.demo.build import ACCOUNT_DEPARTMENTS
 from quancheng.demo.sharing import _History
-from quancheng.settings import Settings
 from quancheng.sharing.metrics import SharingMetrics
 from quancheng.sharing.model import RequestState
-from tests.conftest import FAST_PASSWORDS
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, dict[str, object]]]:
-    """The demo city without table rows (its history needs the catalog and the accounts)."""
-    data_dir: Path = tmp_path_factory.mktemp("demo")
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'meta.sqlite3'}",
-        secret_key="test-secret-key-0123456789abcdef",
-    )
-    services = Services.from_settings(settings, passwords=FAST_PASSWORDS)
-    services.db.migrate()
-    summary = build_demo(services, data_dir=data_dir, with_data=False)
-    yield services, summary
-    services.close()
 
 
 def test_every_request_state_occurs_and_some_are_overdue_and_escalated(
@@ -108,3 +87,25 @@ def test_the_plan_is_the_same_for_a_seed(demo: tuple[Services, dict[str, object]
 
     assert plan(5) == plan(5)
     assert plan(5) != plan(6)
+
+
+def test_conditional_open_data_applications_in_every_state(
+    demo: tuple[Services, dict[str, object]],
+) -> None:
+    services, summary = demo
+    counts = summary["applications"]
+    assert isinstance(counts, dict)
+    with services.db.reader() as s:
+        states = dict(
+            s.execute(
+                select(PortalApplication.state, func.count()).group_by(PortalApplication.state)
+            ).all()
+        )
+        public_grants = s.scalars(
+            select(SharingGrant).where(SharingGrant.kind == "open_application")
+        ).all()
+    assert set(states) == {"pending", "approved", "rejected", "withdrawn"}
+    assert sum(states.values()) == counts["applications"] >= 30
+    assert len(public_grants) == states["approved"]
+    # Every approved applicant holds a token bound to their grant, and no department does.
+    assert all(g.applications and g.user_id and g.department_id is None for g in public_grants)

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+# As tests/web_matrix.py's EVERYONE (not imported: that module imports this one).
+EVERYONE = frozenset(
+    ("anonymous", "citizen", "gaj_user", "gaj_steward", "env_steward", "gaj_admin", "admin")
+)
 API: dict[tuple[str, str], frozenset[str]] = {}
-WEB: dict[tuple[str, str], frozenset[str]] = {}
+# The public portal: no login, every role sees the same open data.
+WEB: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/open"): EVERYONE,
+    ("GET", "/open/datasets"): EVERYONE,
+    ("GET", "/open/datasets/{entry_id}"): EVERYONE,
+    ("GET", "/open/departments"): EVERYONE,
+    ("GET", "/open/departments/{key}"): EVERYONE,
+    ("GET", "/open/developers"): EVERYONE,
+}
 
 
 def targets(city: Any, entry_id: int) -> dict[str, Any]:

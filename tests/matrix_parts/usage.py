@@ -1,15 +1,28 @@
-"""Permission matrix rows of this feature (see tests/matrix_parts/__init__.py)."""
+"""Permission matrix rows of this feature (see tests/matrix_parts/__init__.py).
+
+The open-data index and the usage figures are aggregates of the open portal: everyone who may
+read the open catalog may read them (anonymous visitors too, with the public catalog on).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-API: dict[tuple[str, str], frozenset[str]] = {}
-WEB: dict[tuple[str, str], frozenset[str]] = {}
+EVERYONE = frozenset(
+    ("anonymous", "citizen", "gaj_user", "gaj_steward", "env_steward", "gaj_admin", "admin")
+)
+
+API: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/api/v1/portal/index"): EVERYONE,
+    ("GET", "/api/v1/portal/usage"): EVERYONE,
+}
+WEB: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/open/index"): EVERYONE,
+}
 
 
 def targets(city: Any, entry_id: int) -> dict[str, Any]:
-    """Ids named by this feature's route paths."""
+    """Ids named by this feature's route paths (none)."""
     return {}
 
 

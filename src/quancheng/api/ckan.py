@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
 
@@ -290,66 +290,25 @@ def package_search(call: Call) -> dict[str, Any]:
     if unknown:
         raise _invalid("facet.field", f"facet.field: unknown facets {', '.join(unknown)}")
     facet_limit = _int(call, "facet.limit", 50)
+    desc = "desc" in sort_text.split(",")[0].lower()
     with call.services.db.reader() as s:
-        conditions = _scope(call)
-        scores: dict[int, float] = {}
-        matches = call.services.catalog.search_index.matches(q) if q else None
-        if matches is not None:
-            scores = {row.entry_id: row.score for row in s.execute(select(matches))}
-            conditions.append(CatalogEntry.id.in_(list(scores)))
-        entries = _entries(s, conditions)
-        data = _data(s, [e.id for e in entries])
-        groups = _groups(s)
-
-        def formats(e: CatalogEntry) -> list[str]:
-            if e.id not in data or (call.public and e.open_type != OpenType.OPEN.value):
-                return []
-            return [f.upper() for f in ckan.FORMATS]
-
-        def values(e: CatalogEntry, name: str) -> list[str]:
-            if name == "organization":
-                return [e.department.key]
-            if name == "groups":
-                return [e.classification_code[:1]]
-            if name == "tags":
-                return list(dict.fromkeys(e.keywords or []))
-            if name == "res_format":
-                return formats(e)
-            return [ckan.LICENSE_OF.get(e.open_type, "")]
-
-        hits = [
-            e
-            for e in entries
-            if all(
-                v.lower() in {x.lower() for x in values(e, name)}
-                for name, wanted in terms.items()
-                for v in wanted
-            )
-        ]
-        desc = "desc" in sort_text.split(",")[0].lower()
-        if sort == "relevance":
-            hits.sort(key=lambda e: (-scores.get(e.id, 0.0), -_stamp(e), e.id))
-        elif sort == "updated":
-            hits.sort(key=lambda e: (_stamp(e), e.id), reverse=desc)
-        elif sort == "name":
-            hits.sort(key=lambda e: (e.name, e.id), reverse=desc)
-        else:
-            hits.sort(key=lambda e: ckan.slug(e.code), reverse=desc)
-        page = hits[start : start + rows]
-        results = _packages(call, s, page, data)
-        titles: dict[str, dict[str, str]] = {
-            "organization": {e.department.key: e.department.name for e in hits},
-            "groups": {code: g.name for code, g in groups.items()},
-        }
-    search_facets: dict[str, Any] = {}
-    facets: dict[str, dict[str, int]] = {}
-    for name in facet_fields:
-        counts = Counter(v for e in hits for v in values(e, name))
-        top = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:facet_limit])
-        facets[name] = top
-        search_facets[name] = {"title": name, **ckan.facet_items(top, titles.get(name, {}))}
+        search = _Search(call, s, q)
+        for name, wanted in terms.items():
+            for value in wanted:
+                search.conditions.append(search.term(name, value))
+        count = s.scalar(search.select(func.count(CatalogEntry.id))) or 0
+        page_ids = search.page(sort, desc, start, rows) if start < count else []
+        loaded = {e.id: e for e in _entries(s, [CatalogEntry.id.in_(page_ids)])}
+        results = _packages(call, s, [loaded[i] for i in page_ids if i in loaded], None)
+        search_facets: dict[str, Any] = {}
+        facets: dict[str, dict[str, int]] = {}
+        for name in facet_fields:
+            counts, titles = search.facet(name)
+            top = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:facet_limit])
+            facets[name] = top
+            search_facets[name] = {"title": name, **ckan.facet_items(top, titles)}
     return {
-        "count": len(hits),
+        "count": count,
         "sort": sort_text,
         "results": results,
         "facets": facets,
@@ -357,9 +316,128 @@ def package_search(call: Call) -> dict[str, Any]:
     }
 
 
-def _stamp(e: CatalogEntry) -> float:
-    moment = e.published_at or e.updated_at
-    return moment.timestamp()
+class _Search:
+    """package_search as SQL: filters, counts, facets and one page, never every entry loaded.
+
+    Every fq value is compared case-insensitively with Python's str.lower() on the values that
+    exist (departments, group initials, tags), so SQLite (ASCII-only lower()) and PostgreSQL
+    answer alike.
+    """
+
+    def __init__(self, call: Call, s: Session, q: str) -> None:
+        self.call = call
+        self.s = s
+        self.dialect = s.get_bind().dialect.name
+        self.conditions = _scope(call)
+        self.matches = call.services.catalog.search_index.matches(q) if q else None
+        self._scope = list(self.conditions)
+
+    def select(self, *columns: Any) -> Select[Any]:
+        """A query of these columns over the matching entries."""
+        query = select(*columns).select_from(CatalogEntry)
+        if self.matches is not None:
+            query = query.join(self.matches, self.matches.c.entry_id == CatalogEntry.id)
+        return query.where(*self.conditions)
+
+    def has_formats(self) -> ColumnElement[bool]:
+        """Whether an entry lists resources (data loaded, and open data for the public)."""
+        loaded = (
+            select(Dataset.entry_id)
+            .join(DataVersion, DataVersion.id == Dataset.current_version_id)
+            .where(Dataset.entry_id == CatalogEntry.id)
+            .exists()
+        )
+        if self.call.public:
+            return and_(loaded, CatalogEntry.open_type == OpenType.OPEN.value)
+        return loaded
+
+    def keywords(self) -> Any:
+        """The entry's keywords as a table of `value` rows (JSON array elements)."""
+        each = "json_each" if self.dialect == "sqlite" else "json_array_elements_text"
+        return getattr(func, each)(CatalogEntry.keywords).table_valued(
+            "value", joins_implicitly=True
+        )
+
+    def term(self, name: str, value: str) -> ColumnElement[bool]:
+        """One fq term as a condition."""
+        wanted = value.lower()
+        if name == "organization":
+            ids = [d.id for d in self.s.scalars(select(Department)) if d.key.lower() == wanted]
+            return CatalogEntry.department_id.in_(ids)
+        if name == "groups":
+            initial = func.substr(CatalogEntry.classification_code, 1, 1)
+            known = self.s.scalars(select(initial).where(*self._scope).distinct())
+            return initial.in_([c for c in known if c.lower() == wanted])
+        if name == "tags":
+            tags = self.keywords()
+            known = self.s.scalars(
+                select(tags.c.value).select_from(CatalogEntry).where(*self._scope).distinct()
+            )
+            spellings = [t for t in known if isinstance(t, str) and t.lower() == wanted]
+            return select(tags.c.value).where(tags.c.value.in_(spellings)).exists()
+        if name == "res_format":
+            if wanted in {f.lower() for f in ckan.FORMATS}:
+                return self.has_formats()
+            return false()
+        if wanted == "":
+            # Open types without a licence (closed data, seen by departments) have an empty id.
+            return CatalogEntry.open_type.not_in(list(ckan.LICENSE_OF))
+        types = [t for t, lic in ckan.LICENSE_OF.items() if lic.lower() == wanted]
+        return CatalogEntry.open_type.in_(types)
+
+    def page(self, sort: str, desc: bool, start: int, rows: int) -> list[int]:
+        """The ids of one page of hits in the order asked for."""
+        if rows == 0:
+            return []
+        stamp = func.coalesce(CatalogEntry.published_at, CatalogEntry.updated_at)
+        if sort == "code":
+            # The CKAN name is a slug no SQL expression spells exactly; ids and codes are small.
+            found = list(self.s.execute(self.select(CatalogEntry.id, CatalogEntry.code)))
+            found.sort(key=lambda r: r.id)
+            found.sort(key=lambda r: ckan.slug(r.code), reverse=desc)
+            return [r.id for r in found[start : start + rows]]
+        order: list[Any]
+        if sort == "relevance":
+            score = [self.matches.c.score.desc()] if self.matches is not None else []
+            order = [*score, stamp.desc(), CatalogEntry.id]
+        elif sort == "updated":
+            order = [stamp.desc(), CatalogEntry.id.desc()] if desc else [stamp, CatalogEntry.id]
+        else:
+            # Code-point order, as Python sorts: PostgreSQL's locale collations would not.
+            name = CatalogEntry.name if self.dialect == "sqlite" else CatalogEntry.name.collate("C")
+            order = [name.desc(), CatalogEntry.id.desc()] if desc else [name, CatalogEntry.id]
+        query = self.select(CatalogEntry.id).order_by(*order).offset(start).limit(rows)
+        return list(self.s.scalars(query))
+
+    def facet(self, name: str) -> tuple[dict[str, int], dict[str, str]]:
+        """Counts of a facet's values over the hits, and the display titles of those values."""
+        count = func.count(CatalogEntry.id)
+        if name == "organization":
+            rows = self.s.execute(
+                self.select(Department.key, Department.name, count)
+                .join(Department, Department.id == CatalogEntry.department_id)
+                .group_by(Department.key, Department.name)
+            ).all()
+            return {r[0]: int(r[2]) for r in rows}, {r[0]: r[1] for r in rows}
+        if name == "groups":
+            initial = func.substr(CatalogEntry.classification_code, 1, 1)
+            rows = self.s.execute(self.select(initial, count).group_by(initial)).all()
+            return {r[0]: int(r[1]) for r in rows}, {c: g.name for c, g in _groups(self.s).items()}
+        if name == "tags":
+            tags = self.keywords()
+            distinct = func.count(func.distinct(CatalogEntry.id))
+            rows = self.s.execute(self.select(tags.c.value, distinct).group_by(tags.c.value)).all()
+            return {r[0]: int(r[1]) for r in rows}, {}
+        if name == "res_format":
+            n = self.s.scalar(self.select(count).where(self.has_formats())) or 0
+            return ({f.upper(): n for f in ckan.FORMATS} if n else {}), {}
+        rows = self.s.execute(
+            self.select(CatalogEntry.open_type, count).group_by(CatalogEntry.open_type)
+        ).all()
+        licenses: Counter[str] = Counter()
+        for open_type, n in rows:
+            licenses[ckan.LICENSE_OF.get(open_type, "")] += int(n)
+        return dict(licenses), {}
 
 
 def package_show(call: Call) -> dict[str, Any]:
@@ -497,6 +575,7 @@ def datastore_search(call: Call) -> dict[str, Any]:
         offset=offset,
     )
     result = call.services.reads.rows(call.actor, entry.id, query, total=include_total)
+    call.services.usage.count(entry.id, "api")
     names = [c.name for c in result.columns]
     rows = [[jsonable(v) for v in r] for r in result.page.rows][: limit or 0]
     records: Any
@@ -541,6 +620,10 @@ def datastore_search_sql(call: Call) -> dict[str, Any]:
     if len(sql) > 20_000:
         raise _invalid("sql", "sql: at most 20000 characters")
     outcome = call.services.reads.sql(call.actor, sql)
+    for table in outcome.tables:
+        entry_id = call.services.datastore.entry_for_table(table)
+        if entry_id is not None:
+            call.services.usage.count(entry_id, "api")
     rows = [[jsonable(v) for v in r] for r in outcome.rows]
     return {
         "sql": sql,

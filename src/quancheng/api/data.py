@@ -190,6 +190,7 @@ def get_rows(entry_id: str, request: Request, services: ServicesDep, actor: Prin
     result = services.reads.rows(
         actor, entry_id, _query(request), total=_flag(request, "_total", default=True)
     )
+    services.usage.count(result.dataset.entry_id, "api")
     return _rows_body(result, request, shape=shape)
 
 
@@ -243,6 +244,7 @@ def export_rows(
         json_shape=shape,
         header=header,
     )
+    services.usage.count(info.entry_id, "download")
     media = export.media_type(fmt, encoding)
     filename = f"{info.table}.{export.FILE_EXTENSIONS.get(fmt, fmt)}"
     stem = quote(f"{info.entry_name}.{export.FILE_EXTENSIONS.get(fmt, fmt)}")

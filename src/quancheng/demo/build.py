@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import random
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -19,7 +20,10 @@ from quancheng.catalog.model import EntryFields, EntryStatus
 from quancheng.datastore.service import JobStatus
 from quancheng.db.models import CatalogEntry, Department
 from quancheng.demo import content, datasets
+from quancheng.demo.applications import build_application_history
+from quancheng.demo.interaction import seed_interaction
 from quancheng.demo.sharing import build_sharing_history
+from quancheng.demo.usage import seed_usage
 from quancheng.identity.roles import Principal, Role
 from quancheng.identity.service import DepartmentFields
 
@@ -132,6 +136,9 @@ def build_demo(
     if large:
         load_large_table(services)
     sharing = build_sharing_history(services, seed=seed)
+    applications = build_application_history(services, seed=seed)
+    interaction = seed_interaction(services, random.Random(seed + 7))  # noqa: S311 (demo data)
+    usage = seed_usage(services, seed=seed)
     # Written last: its presence marks the city as built (see is_built).
     _write_accounts(data_dir / ACCOUNTS_FILE, accounts)
     return {
@@ -143,6 +150,9 @@ def build_demo(
         "open": sum(e.open_type == "open" for e in entries),
         "accounts": len(accounts),
         "sharing": sharing,
+        "applications": applications,
+        "interaction": interaction,
+        "usage": usage,
         "seconds": time.monotonic() - started,
     }
 

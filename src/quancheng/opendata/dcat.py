@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD, NamespaceManager
 
 from quancheng.catalog.model import PORTAL_OPEN_TYPES, OpenType, UpdateCycle
 
 if TYPE_CHECKING:
+    from rdflib.namespace import _NamespaceSetString  # type: ignore[attr-defined]
+
     from quancheng.db.models import CatalogEntry, Classification, Department
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
@@ -155,9 +157,40 @@ class Page:
         return max(1, -(-self.total // self.size))
 
 
+class _Prefixes(NamespaceManager):
+    """rdflib's prefix lookup, answering at once for URIs under no bound namespace.
+
+    rdflib remembers every namespace it has split off a URI in a trie whose nodes it scans
+    linearly, so writing a catalog of n datasets (each with URIs of its own, /dataset/{id}/...)
+    takes O(n^2) `startswith` calls: 85% of the Turtle serialization of a 1,000-entry page.
+    A URI that no bound namespace prefixes can have no prefix, so unless the caller asks for
+    one to be generated the answer is known ("no prefix") without touching the trie.
+    """
+
+    def __init__(self, graph: Graph, bind_namespaces: _NamespaceSetString) -> None:
+        self._bound: tuple[str, ...] | None = None
+        super().__init__(graph, bind_namespaces)
+
+    def bind(self, prefix: str | None, namespace: Any, *args: Any, **kwargs: Any) -> None:
+        """Bind as rdflib does, and forget the bound namespaces seen so far."""
+        self._bound = None
+        super().bind(prefix, namespace, *args, **kwargs)
+
+    def compute_qname(self, uri: str, generate: bool = True) -> tuple[str, URIRef, str]:
+        """rdflib's (prefix, namespace, name); KeyError at once when no prefix can exist."""
+        if not generate:
+            if self._bound is None:
+                self._bound = tuple(str(ns) for _, ns in self.namespaces())
+            # str's own startswith: rdflib's URIRef.startswith takes no tuple of prefixes.
+            if not str.startswith(uri, self._bound):
+                raise KeyError(f"No known prefix for {uri} and generate=False")
+        return super().compute_qname(uri, generate)
+
+
 def new_graph() -> Graph:
     """An empty graph with the prefixes readers expect."""
-    g = Graph()
+    g = Graph(bind_namespaces="none")
+    g.namespace_manager = _Prefixes(g, "rdflib")
     for prefix, ns in (
         ("dcat", DCAT),
         ("dct", DCTERMS),

@@ -128,16 +128,19 @@ class AccessLog:
     def calls_today(self, grant_id: int) -> int:
         """Calls through a grant today: written and still queued in this process."""
         today = self.day(self.clock())
-        with self._lock:
-            queued = sum(
-                1 for a in self._queue if a.grant_id == grant_id and self.day(a.at) == today
-            )
-        with self.db.reader() as s:
-            written = s.scalar(
-                select(SharingUsage.calls).where(
-                    SharingUsage.grant_id == grant_id, SharingUsage.day == today
+        # Not while a batch is being written: taken from the queue but not yet committed, its
+        # calls would be counted nowhere and a quota could be overrun.
+        with self._flush_lock:
+            with self._lock:
+                queued = sum(
+                    1 for a in self._queue if a.grant_id == grant_id and self.day(a.at) == today
                 )
-            )
+            with self.db.reader() as s:
+                written = s.scalar(
+                    select(SharingUsage.calls).where(
+                        SharingUsage.grant_id == grant_id, SharingUsage.day == today
+                    )
+                )
         return int(written or 0) + queued
 
     def flush(self) -> int:

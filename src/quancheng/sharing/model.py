@@ -77,6 +77,7 @@ class GrantKind(StrEnum):
 
     SUBSCRIPTION = "subscription"  # an unconditional entry, granted at once
     REQUEST = "request"  # a decision on a conditional request
+    OPEN_APPLICATION = "open_application"  # 有条件开放: a public user's approved application
 
 
 class DisputeState(StrEnum):

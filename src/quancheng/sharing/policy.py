@@ -41,7 +41,11 @@ class GrantPolicy:
             basis = "platform" if actor.is_platform_admin else "owner"
             return ReadDecision(columns=everything, basis=basis)
         lapsed: PermissionDenied | None = None
-        if actor.department_id is not None and actor.can(Permission.DATA_READ):
+        # Departments read through their grants; a registered public user (no department)
+        # through the grant of an approved application for conditional open data.
+        if (actor.department_id is not None and actor.can(Permission.DATA_READ)) or (
+            actor.department_id is None and actor.user_id is not None
+        ):
             grant, lapsed = self._grant(actor, facts)
             if grant is not None:
                 return self._through(grant, facts)
@@ -64,7 +68,9 @@ class GrantPolicy:
                 select(SharingGrant)
                 .where(
                     SharingGrant.entry_id == facts.entry_id,
-                    SharingGrant.department_id == actor.department_id,
+                    SharingGrant.department_id == actor.department_id
+                    if actor.department_id is not None
+                    else SharingGrant.user_id == actor.user_id,
                 )
                 .order_by(SharingGrant.id.desc())
             ).all()
@@ -73,7 +79,8 @@ class GrantPolicy:
         lapsed: PermissionDenied | None = None
         for grant in grants:
             # A grant naming applications serves only their tokens (and the department's
-            # people in the web pages); one naming none serves the whole department.
+            # people in the web pages); one naming none serves the whole department (or, for
+            # a public user's grant, the user in the web pages).
             if (
                 actor.token_id is not None
                 and grant.applications

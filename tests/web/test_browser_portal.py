@@ -1,0 +1,121 @@
+"""The open-data portal in a real Chromium: a visitor builds a chart from a grouped query."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from quancheng.app import Services, create_app
+from quancheng.settings import Settings
+from tests.conftest import FAST_PASSWORDS
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
+from tests.support.city import seed_small_city
+from tests.web.support import publish
+from tests.web.test_browser import ARTIFACTS, free_socket
+
+pytestmark = pytest.mark.browser
+
+CSV = (
+    "监测站点,监测时间,PM2.5浓度\n"
+    "泉城广场,2024-01-05 08:00,35.5\n"
+    "省种子仓库,2024-01-05 09:00,41\n"
+    "泉城广场,2024-01-05 09:00,30\n"
+    "奥体中心,2024-01-05 09:00,28\n"
+)
+
+
+@dataclass
+class Site:
+    url: str
+    entry_id: int
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """A city whose environment bureau publishes open air-quality data with rows loaded."""
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'meta.sqlite3'}",
+        secret_key="browser-test-secret-0123456789",
+    )
+    services = Services.from_settings(settings, passwords=FAST_PASSWORDS)
+    services.db.migrate()
+    city = seed_small_city(services)
+    entry_id = publish(services, city.principals["env_steward"], "sthjj")
+    path = tmp_path / "air.csv"
+    path.write_text(CSV, encoding="utf-8")
+    job = services.datastore.start_load(
+        city.principals["env_steward"], entry_id, source_name=path.name
+    )
+    assert services.datastore.run_load(job.id, path).status == "succeeded"
+    sock = free_socket()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, services=services), log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield Site(f"http://127.0.0.1:{sock.getsockname()[1]}", entry_id)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        services.close()
+
+
+def test_a_visitor_draws_a_chart_of_a_grouped_query_on_a_phone(site: Site) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    grouped: list[str] = []
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = chromium.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("request", lambda r: grouped.append(r.url) if "_group_by" in r.url else None)
+            # From the portal's home, a search leads to the entry.
+            page.goto(f"{site.url}/open")
+            page.screenshot(path=str(ARTIFACTS / "portal-home.png"), full_page=True)
+            page.fill("#portal-q", "空气")
+            page.press("#portal-q", "Enter")
+            page.click(f'a[href="/open/datasets/{site.entry_id}"] >> nth=0')
+            expect(page.locator("h1")).to_contain_text("空气质量小时监测数据")
+            expect(page.locator("#preview table")).to_contain_text("省种子仓库")
+
+            page.select_option("#cb-type", "bar")
+            page.select_option("#cb-group", label="监测站点")
+            page.select_option("#cb-agg", "avg")
+            page.select_option("#cb-value", label="PM2.5浓度")
+            page.click("#chart-builder button[type=submit]")
+            expect(page.locator("#portal-chart canvas")).to_have_count(1)
+            expect(page.locator("#portal-chart")).to_have_attribute("data-drawn", "bar")
+            canvas = page.locator("#portal-chart canvas")
+            expect(canvas).to_be_visible()
+            box = canvas.bounding_box()
+            assert box is not None and box["width"] > 250 and box["height"] > 200, box
+
+            page.select_option("#cb-type", "pie")
+            page.select_option("#cb-agg", "count")
+            page.click("#chart-builder button[type=submit]")
+            expect(page.locator("#portal-chart")).to_have_attribute("data-drawn", "pie")
+            expect(page.locator("#chart-status")).to_have_text("")
+            page.screenshot(path=str(ARTIFACTS / "portal-chart.png"), full_page=True)
+        finally:
+            chromium.close()
+
+    assert problems == []
+    assert any("_agg=avg%3A" in url for url in grouped), grouped
+    assert any("_agg=count" in url for url in grouped), grouped

@@ -30,13 +30,16 @@ $(BIN)/quancheng: $(UV) pyproject.toml uv.lock
 install: $(BIN)/quancheng ## Create the virtual environment from the lock file.
 
 demo: install ## Build the demo city of Jinan and serve it on http://$(HOST):$(PORT).
+	@# A small simulated fleet keeps the operations centre (/ops) alive once the city serves.
+	$(BIN)/quancheng simulate --url http://$(HOST):$(PORT) --accounts $(DATA_DIR)/demo-accounts.json \
+		--wait 900 --no-create --rate 20 & \
 	$(BIN)/quancheng demo --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
 serve: install ## Serve an existing city.
 	$(BIN)/quancheng serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
 test: install ## The whole suite: SQLite, PostgreSQL and Chromium, plus the lint gate.
-	scripts/ensure-system-deps postgres chromium cjk-fonts
+	scripts/ensure-system-deps postgres chromium cjk-fonts mosquitto
 	$(MAKE) lint
 	scripts/with-postgres $(BIN)/pytest -n auto $(PYTEST_ARGS)
 

@@ -23,6 +23,7 @@ SECTIONS = {
     "ledger": "benchmarks.ledger",
     "sharing": "benchmarks.sharing",
     "open data": "benchmarks.opendata",
+    "operations": "benchmarks.operations",
 }
 
 

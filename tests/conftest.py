@@ -68,3 +68,10 @@ def client(services: Services, settings: Settings) -> Iterator[TestClient]:
     """An in-process HTTP client of the app."""
     with TestClient(create_app(settings, services=services)) as c:
         yield c
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start the Mosquitto broker carry the `mqtt` marker (`-m "not mqtt"`)."""
+    for item in items:
+        if "mosquitto_broker" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mqtt)

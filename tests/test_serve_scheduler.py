@@ -25,14 +25,30 @@ def test_a_due_harvest_runs_on_the_servers_schedule(
     with services.db.transaction() as s:
         s.get_one(HarvestSource, source.id).next_run_at = utcnow() - timedelta(minutes=1)
     scheduler = scheduler_for(services)
-    assert set(scheduler.jobs) == {"harvest", "sharing-sweep"}
-    assert scheduler.run_pending() == 2
-    assert all(job.failures == 0 for job in scheduler.jobs.values())
+    assert {"harvest", "sharing-sweep", "alarms-offline", "lighting", "command-retries"} <= set(
+        scheduler.jobs
+    )
+    assert scheduler.run_pending() == len(scheduler.jobs)
+    # Every job runs on a fresh city without failing.
+    assert {name: job.failures for name, job in scheduler.jobs.items() if job.failures} == {}
     with services.db.reader() as s:
         runs = s.scalars(select(HarvestRun).where(HarvestRun.source_id == source.id)).all()
         again = s.get_one(HarvestSource, source.id).next_run_at
     assert [r.state for r in runs] == ["failed"]
     assert again is not None and again > utcnow() + timedelta(hours=5)
+
+
+def test_one_server_process_of_a_city_runs_the_background_work(
+    services: Services, settings: Settings
+) -> None:
+    from quancheng.app import background_work
+
+    with background_work(services):
+        running = {t.name for t in threading.enumerate()}
+        # A second worker of the same data dir leaves it to the first.
+        with background_work(services):
+            assert {t.name for t in threading.enumerate()} == running
+    assert "quancheng-scheduler" in running
 
 
 def test_the_scheduler_starts_and_stops_with_the_server(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import hmac
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,7 +29,10 @@ from quancheng.api import harvest as harvest_api
 from quancheng.api import identity as identity_api
 from quancheng.api import ledger as ledger_api
 from quancheng.api import metrics as metrics_api
+from quancheng.api import ngsi as ngsi_api
+from quancheng.api import ngsi_temporal as ngsi_temporal_api
 from quancheng.api import opendata as opendata_api
+from quancheng.api import operations as operations_api
 from quancheng.api import portal as portal_api
 from quancheng.api import portal_stats as portal_stats_api
 from quancheng.api import sharing as sharing_api
@@ -36,6 +41,7 @@ from quancheng.catalog.service import CatalogService
 from quancheng.datastore.reads import DataReader
 from quancheng.datastore.service import DatastoreService
 from quancheng.db import Database
+from quancheng.db.models import utcnow
 from quancheng.errors import HttpError, PlatformError
 from quancheng.identity.service import IdentityService, PasswordPolicy
 from quancheng.ledger.log import KEY_FILE, Ledger
@@ -44,6 +50,12 @@ from quancheng.opendata.harvest import HarvestService
 from quancheng.opendata.index import OpenDataIndex
 from quancheng.opendata.interaction import InteractionService
 from quancheng.opendata.usage import UsageCounter
+from quancheng.operations.alarms import AlarmEngine
+from quancheng.operations.board import OperationsBoard
+from quancheng.operations.commands import CommandDesk
+from quancheng.operations.entities import EntityStore
+from quancheng.operations.mqtt import MqttBridge
+from quancheng.operations.telemetry import TelemetryStore
 from quancheng.scheduler import Scheduler
 from quancheng.settings import Settings
 from quancheng.sharing.access import AccessLog
@@ -91,6 +103,11 @@ class Services:
     harvest: HarvestService
     applications: ApplicationService
     open_index: OpenDataIndex
+    entities: EntityStore
+    telemetry: TelemetryStore
+    alarms: AlarmEngine
+    commands: CommandDesk
+    board: OperationsBoard
 
     @classmethod
     def from_settings(
@@ -142,6 +159,12 @@ class Services:
             "ledger": ledger,
             "settings": settings,
         }
+        ops: dict[str, Any] = {
+            "db": db,
+            "datastore": datastore,
+            "ledger": ledger,
+            "settings": settings,
+        }
         identity = IdentityService(
             db=db,
             session_hours=settings.session_hours,
@@ -152,7 +175,7 @@ class Services:
             passwords=passwords,
             ledger=ledger,
         )
-        return cls(
+        built = cls(
             settings=settings,
             db=db,
             identity=identity,
@@ -170,12 +193,29 @@ class Services:
             harvest=HarvestService(**portal),
             applications=ApplicationService(**portal, identity=identity),
             open_index=OpenDataIndex(**portal),
+            entities=EntityStore(**ops),
+            telemetry=TelemetryStore(**ops),
+            alarms=AlarmEngine(**ops),
+            commands=CommandDesk(**ops),
+            board=OperationsBoard(**ops),
         )
+        # Every committed change of an entity's attributes: history, alarm rules, command acks
+        # (NGSI-LD subscriptions are the store's own first observer).
+        built.board.telemetry = built.telemetry
+        built.entities.observers += [
+            built.telemetry.record,
+            built.alarms.observe,
+            built.commands.observe,
+        ]
+        return built
 
     def close(self) -> None:
         """Finish background work and close every connection."""
         self.access.close()
         self.usage.close()
+        self.entities.close()
+        self.telemetry.close()
+        self.alarms.webhooks.close()
         self.datastore.close()
         self.db.dispose()
 
@@ -188,16 +228,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        scheduler = scheduler_for(services) if scheduled else None
-        if scheduler is not None:
-            scheduler.start()
-        try:
+        if not scheduled:
             yield
+            return
+        try:
+            with background_work(services):
+                yield
         finally:
-            if scheduler is not None:
-                scheduler.stop()
-            if scheduled:
-                services.close()
+            services.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -219,6 +257,9 @@ def create_app(
     app.include_router(portal_stats_api.router, prefix=API_PREFIX)
     app.include_router(harvest_api.router, prefix=API_PREFIX)
     app.include_router(applications_api.router, prefix=API_PREFIX)
+    app.include_router(operations_api.router, prefix=API_PREFIX)
+    app.include_router(ngsi_api.router)
+    app.include_router(ngsi_temporal_api.router)
     app.include_router(opendata_api.router)
     app.include_router(ckan_api.router)
 
@@ -302,8 +343,53 @@ def app_from_env() -> FastAPI:
 
 
 def scheduler_for(services: Services) -> Scheduler:
-    """The server's periodic work: due harvests and the sharing deadline sweep."""
+    """The server's periodic work: harvests, deadlines, alarms, lighting, telemetry upkeep."""
+    from quancheng.operations.sensor_open_data import publish_sensor_open_data
+
     scheduler = Scheduler()
     scheduler.add("harvest", HARVEST_EVERY_SECONDS, services.harvest.run_due)
     scheduler.add("sharing-sweep", SWEEP_EVERY_SECONDS, services.sharing.sweep)
+    scheduler.add("alarms-offline", 60, lambda: services.alarms.check_offline(utcnow()))
+    scheduler.add("lighting", 60, lambda: services.commands.tick(utcnow()))
+    scheduler.add("command-retries", 10, lambda: services.commands.retry(utcnow()))
+    scheduler.add("telemetry-rollup", 300, lambda: services.telemetry.rollup(utcnow()))
+    scheduler.add("telemetry-retention", 6 * 3600, lambda: services.telemetry.purge(utcnow()))
+    scheduler.add("sensor-open-data", 600, lambda: publish_sensor_open_data(services, utcnow()))
     return scheduler
+
+
+@contextmanager
+def background_work(services: Services) -> Iterator[None]:
+    """Periodic jobs and the MQTT bridge, in one server process of the data dir only."""
+    lock = _background_lock(services.settings.data_dir)
+    if lock is None:
+        # Another worker of this city runs them; commands queued here are sent by its retries.
+        yield
+        return
+    scheduler = scheduler_for(services)
+    bridge: MqttBridge | None = None
+    if services.settings.mqtt_url:
+        bridge = MqttBridge(services.settings.mqtt_url, services.entities)
+        bridge.start()
+        services.commands.transport = bridge
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.stop()
+        if bridge is not None:
+            services.commands.transport = None
+            bridge.stop()
+        lock.close()
+
+
+def _background_lock(data_dir: Path) -> TextIO | None:
+    """An exclusive lock on DATA_DIR/background.lock, or None when another process holds it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (data_dir / "background.lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle

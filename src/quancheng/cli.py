@@ -443,7 +443,7 @@ def user_token(
 def _register_domain_commands() -> None:
     # The domain command modules import this one for its shared options, so they are
     # attached once `main` exists.
-    from quancheng.commands import data, harvest, ledger, sharing
+    from quancheng.commands import data, harvest, ledger, sharing, simulate
 
     main.add_command(data.ingest)
     main.add_command(data.rollback)
@@ -452,6 +452,7 @@ def _register_domain_commands() -> None:
     main.add_command(ledger.witness)
     main.add_command(sharing.sharing)
     main.add_command(harvest.harvest)
+    main.add_command(simulate.simulate)
 
 
 _register_domain_commands()

@@ -213,6 +213,29 @@ class Settings(BaseSettings):
     harvest_max_datasets: int = Field(
         default=5000, ge=1, description="Most datasets one harvest run imports from a source."
     )
+    mqtt_url: str = Field(
+        default="",
+        description="MQTT broker the platform subscribes to for device telemetry and publishes "
+        "commands on, e.g. `mqtt://user:password@127.0.0.1:1883`. Empty: HTTP ingestion only.",
+    )
+    city_latitude: float = Field(
+        default=36.6512, ge=-90, le=90, description="The city's latitude, for sunset and sunrise."
+    )
+    city_longitude: float = Field(
+        default=117.1201,
+        ge=-180,
+        le=180,
+        description="The city's longitude, for sunset and sunrise.",
+    )
+    telemetry_raw_days: int = Field(
+        default=90, ge=1, description="Days raw telemetry is kept (roll-ups are kept longer)."
+    )
+    telemetry_future_seconds: int = Field(
+        default=300,
+        ge=0,
+        description="How far in the future an observedAt may lie (device clocks drift) before "
+        "the observation is refused.",
+    )
     scheduler: bool = Field(
         default=True,
         description="Run periodic work inside `quancheng serve`: due harvests (every 5 minutes) "

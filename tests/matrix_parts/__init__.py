@@ -16,7 +16,17 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any
 
-PARTS = ("portal", "interaction", "usage", "harvest", "applications")
+PARTS = (
+    "portal",
+    "interaction",
+    "usage",
+    "harvest",
+    "applications",
+    "ngsi",
+    "telemetry",
+    "ops",
+    "board",
+)
 
 
 def modules() -> list[ModuleType]:

@@ -29,6 +29,7 @@ from quancheng.identity.roles import Principal
 from quancheng.opendata.harvest import HarvestService
 from quancheng.opendata.harvest_remote import (
     Fetched,
+    HarvestFetchError,
     RemoteDataset,
     check_url,
     ckan_api_base,
@@ -379,6 +380,26 @@ def test_read_dcat_follows_hydra_pages_on_the_same_site_only() -> None:
 
     assert sorted(d.title for d in found) == ["数据1", "数据2"]
     assert asked == list(pages)
+
+
+def test_a_json_ld_feed_naming_a_remote_context_is_refused_unfetched() -> None:
+    # rdflib would fetch a named @context from anywhere: the harvester reads only its source.
+    doc = {
+        "@context": [
+            "https://elsewhere.example/context.jsonld",
+            {"dct": "http://purl.org/dc/terms/"},
+        ],
+        "@graph": [{"@id": "https://a.example/ds/1", "dct:title": "数据1"}],
+    }
+    asked: list[str] = []
+
+    def fetch(url: str) -> Fetched:
+        asked.append(url)
+        return Fetched(json.dumps(doc).encode(), "application/ld+json")
+
+    with pytest.raises(HarvestFetchError, match="remote JSON-LD @context"):
+        read_dcat(fetch, "https://a.example/catalog.jsonld")
+    assert asked == ["https://a.example/catalog.jsonld"]
 
 
 def test_source_urls_and_kinds_are_checked(services: Services, city: SmallCity) -> None:

@@ -285,3 +285,28 @@ def test_every_page_works_for_an_empty_city(web: TestClient, city: SmallCity) ->
         web.get("/open/developers").text
     )
     assert web.get("/open/datasets/999").status_code == 404
+
+
+def test_the_entry_page_shows_only_approved_reuses_built_on_it(
+    web: TestClient, city: SmallCity, air: int
+) -> None:
+    interaction = city.services.interaction
+    shown = interaction.submit_reuse(
+        city.principals["citizen"],
+        title="泉城空气地图",
+        kind="app",
+        description="按小时展示各站点空气质量。",
+        organisation="济南大学",
+        entries=[str(air)],
+    )
+    interaction.moderate_reuse(city.principals["admin"], shown.id, decision="approve")
+    interaction.submit_reuse(
+        city.principals["citizen"],
+        title="尚未审核的应用",
+        kind="research",
+        description="等待审核。",
+        entries=[str(air)],
+    )
+    page = text_of(web.get(f"/open/datasets/{air}").text)
+    assert "泉城空气地图" in page and "济南大学" in page
+    assert "尚未审核的应用" not in page

@@ -329,15 +329,18 @@ class _Search:
         self.s = s
         self.dialect = s.get_bind().dialect.name
         self.conditions = _scope(call)
-        self.matches = call.services.catalog.search_index.matches(q) if q else None
         self._scope = list(self.conditions)
+        # Words are matched once and their scores kept: joined into every count, facet and
+        # page query instead, SQLite re-ran the full-text match per catalog row (10x slower).
+        self.scores: dict[int, float] | None = None
+        matches = call.services.catalog.search_index.matches(q) if q else None
+        if matches is not None:
+            self.scores = {row.entry_id: row.score for row in s.execute(select(matches))}
+            self.conditions.append(CatalogEntry.id.in_(list(self.scores)))
 
     def select(self, *columns: Any) -> Select[Any]:
         """A query of these columns over the matching entries."""
-        query = select(*columns).select_from(CatalogEntry)
-        if self.matches is not None:
-            query = query.join(self.matches, self.matches.c.entry_id == CatalogEntry.id)
-        return query.where(*self.conditions)
+        return select(*columns).select_from(CatalogEntry).where(*self.conditions)
 
     def has_formats(self) -> ColumnElement[bool]:
         """Whether an entry lists resources (data loaded, and open data for the public)."""
@@ -396,10 +399,21 @@ class _Search:
             found.sort(key=lambda r: r.id)
             found.sort(key=lambda r: ckan.slug(r.code), reverse=desc)
             return [r.id for r in found[start : start + rows]]
+        if sort == "relevance" and self.scores is not None:
+            # Scores live in Python (see __init__); the hits of a word search are few.
+            scores = self.scores
+            hits = list(
+                self.s.execute(
+                    self.select(CatalogEntry.id, CatalogEntry.published_at, CatalogEntry.updated_at)
+                )
+            )
+            hits.sort(
+                key=lambda r: (-scores[r.id], -(r.published_at or r.updated_at).timestamp(), r.id)
+            )
+            return [r.id for r in hits[start : start + rows]]
         order: list[Any]
         if sort == "relevance":
-            score = [self.matches.c.score.desc()] if self.matches is not None else []
-            order = [*score, stamp.desc(), CatalogEntry.id]
+            order = [stamp.desc(), CatalogEntry.id]
         elif sort == "updated":
             order = [stamp.desc(), CatalogEntry.id.desc()] if desc else [stamp, CatalogEntry.id]
         else:

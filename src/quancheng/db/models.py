@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -697,3 +698,143 @@ class PortalApplication(Base):
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
     grant_id: Mapped[int | None] = mapped_column(ForeignKey("sharing_grants.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# City operations: NGSI-LD entities (latest state), subscriptions, rules, alarms, commands and
+# lighting schedules. Telemetry history lives in the datastore engine (DuckDB / PostgreSQL).
+
+
+class OpsEntity(Base):
+    """An NGSI-LD entity (a lamp, a cabinet, a station …): its latest attributes."""
+
+    __tablename__ = "ops_entities"
+    __table_args__ = (Index("ix_ops_entities_lon_lat", "lon", "lat"),)
+
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    # Where it is: the district's administrative code, its group (refStreetlightGroup …),
+    # and the point used for georel queries and the map (a location's centroid).
+    district: Mapped[str] = mapped_column(String(12), default="", index=True)
+    group_id: Mapped[str] = mapped_column(String(256), default="", index=True)
+    lon: Mapped[float | None] = mapped_column(Float, default=None)
+    lat: Mapped[float | None] = mapped_column(Float, default=None)
+    # The entity's attributes in NGSI-LD normalized form, latest value of each.
+    attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OpsSubscription(Base):
+    """An NGSI-LD subscription: matching changes are posted to a webhook, throttled."""
+
+    __tablename__ = "ops_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # The subscription as posted (entities, watchedAttributes, q, notification.endpoint …).
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    entity_type: Mapped[str] = mapped_column(String(100), default="", index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000))
+    throttling_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    times_sent: Mapped[int] = mapped_column(BigInteger, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_notified_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_failure_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OpsRule(Base):
+    """An alarm rule: a threshold held for a duration, a device offline, or a failure flag."""
+
+    __tablename__ = "ops_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    entity_type: Mapped[str] = mapped_column(String(100), index=True)
+    # "threshold" (attribute operator value, held duration_seconds), "offline" (not seen for
+    # duration_seconds) or "flag" (a failure flag attribute is true).
+    kind: Mapped[str] = mapped_column(String(16))
+    attribute: Mapped[str] = mapped_column(String(100), default="")
+    operator: Mapped[str] = mapped_column(String(4), default="")
+    threshold: Mapped[float | None] = mapped_column(Float, default=None)
+    duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # Which entities: {"district": "370102"} / {"group": "urn:…"} / {} for every one of the type.
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    severity: Mapped[str] = mapped_column(String(16), default="major")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OpsAlarm(Base):
+    """An alarm: active → acknowledged → cleared; one open alarm per rule, entity and cause."""
+
+    __tablename__ = "ops_alarms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("ops_rules.id"), default=None)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("ops_entities.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    # What deduplicates it while it is open, e.g. "rule:7|urn:…" or "flag:lampFailure|urn:…".
+    dedupe_key: Mapped[str] = mapped_column(String(400), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    value: Mapped[float | None] = mapped_column(Float, default=None)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
+    cleared_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OpsCommand(Base):
+    """A command to a device (on / off / dim): desired state, delivery status and retries."""
+
+    __tablename__ = "ops_commands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("ops_entities.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    # Commands sent together (to a group or a district) share a batch.
+    batch: Mapped[str] = mapped_column(String(64), default="", index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    level: Mapped[float | None] = mapped_column(Float, default=None)
+    # "manual", "schedule" or "override".
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime]
+
+
+class OpsSchedule(Base):
+    """A lighting calendar entry: on which days, which program (fixed or astronomical)."""
+
+    __tablename__ = "ops_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    # {"group": "urn:…"} / {"district": "370102"} / {} (every lamp of the department).
+    target: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {"kind": "fixed", "on": "18:30", "off": "06:00"} or {"kind": "astronomical",
+    # "on_offset_minutes": -10, "off_offset_minutes": 15}, plus "dimming": [["23:00", 0.5], …].
+    program: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {"weekdays": [0..6]} / {"dates": ["2026-10-01", …]} / {"from": "…", "to": "…"}.
+    calendar: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,6 +21,7 @@ from quancheng.datastore.service import JobStatus
 from quancheng.db.models import CatalogEntry, Department
 from quancheng.demo import content, datasets
 from quancheng.demo.applications import build_application_history
+from quancheng.demo.devices import seed_devices
 from quancheng.demo.interaction import seed_interaction
 from quancheng.demo.sharing import build_sharing_history
 from quancheng.demo.usage import seed_usage
@@ -139,6 +140,7 @@ def build_demo(
     applications = build_application_history(services, seed=seed)
     interaction = seed_interaction(services, random.Random(seed + 7))  # noqa: S311 (demo data)
     usage = seed_usage(services, seed=seed)
+    devices = seed_devices(services, seed=seed)
     # Written last: its presence marks the city as built (see is_built).
     _write_accounts(data_dir / ACCOUNTS_FILE, accounts)
     return {
@@ -153,6 +155,7 @@ def build_demo(
         "applications": applications,
         "interaction": interaction,
         "usage": usage,
+        "devices": devices,
         "seconds": time.monotonic() - started,
     }
 

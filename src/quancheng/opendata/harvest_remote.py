@@ -540,6 +540,8 @@ def read_dcat(fetch: Fetch, url: str, *, limit: int = MAX_DATASETS) -> list[Remo
         fetched = fetch(page_url)
         suffix = "." + urllib.parse.urlsplit(page_url).path.rsplit(".", 1)[-1].lower()
         syntax = RDF_SYNTAX.get(fetched.content_type) or SUFFIX_SYNTAX.get(suffix, "turtle")
+        if syntax == "json-ld":
+            _refuse_remote_contexts(fetched.body, page_url)
         graph = Graph()
         try:
             graph.parse(data=fetched.body, format=syntax, publicID=page_url)
@@ -552,3 +554,25 @@ def read_dcat(fetch: Fetch, url: str, *, limit: int = MAX_DATASETS) -> list[Remo
             raise HarvestFetchError(f"the source lists more than {limit} datasets")
         queue += [u for u in following if same_origin(u, url) and u not in seen]
     return list(out.values())
+
+
+def _refuse_remote_contexts(body: bytes | str, page_url: str) -> None:
+    """A JSON-LD `@context` naming a document would make the parser fetch it from anywhere."""
+    try:
+        doc = json.loads(body)
+    except ValueError as exc:
+        raise HarvestFetchError(f"{page_url[:200]} is not readable JSON-LD: {exc}") from exc
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            context = node.get("@context")
+            refs = context if isinstance(context, list) else [context]
+            if any(isinstance(ref, str) for ref in refs):
+                raise HarvestFetchError(
+                    f"{page_url[:200]} names a remote JSON-LD @context; only inline contexts "
+                    "are read (the harvester fetches nothing but the source)"
+                )
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)

@@ -36,6 +36,7 @@ from quancheng.opendata.ckan import LICENSE_OF, LICENSES, slug
 from quancheng.opendata.dcat import RDF_FORMATS
 from quancheng.web import labels
 from quancheng.web.i18n import N_
+from quancheng.web.interaction_pages import KINDS as REUSE_KIND_LABELS
 from quancheng.web.listing import PAGE_SIZE, Listing
 from quancheng.web.render import Web, WebDep
 
@@ -150,13 +151,15 @@ def search(
         for name in ("open_type", "update_cycle", "format"):
             if filters.get(name):
                 conditions.append(getattr(CatalogEntry, name) == filters[name])
+        # Words are matched once: joined into each query, SQLite re-ran the match per row.
+        scores: dict[int, float] | None = None
         matches = web.services.catalog.search_index.matches(q) if q else None
+        if matches is not None:
+            scores = {row.entry_id: row.score for row in s.execute(select(matches))}
+            conditions.append(CatalogEntry.id.in_(list(scores)))
 
         def hits(*columns: Any) -> Select[Any]:
-            query = select(*columns).select_from(CatalogEntry)
-            if matches is not None:
-                query = query.join(matches, matches.c.entry_id == CatalogEntry.id)
-            return query.where(*conditions)
+            return select(*columns).select_from(CatalogEntry).where(*conditions)
 
         # Counting, sorting, paging and the facets all happen in SQL: only one page is loaded.
         total = s.scalar(hits(func.count(CatalogEntry.id))) or 0
@@ -166,9 +169,12 @@ def search(
             used = _used()
             query = query.outerjoin(used, used.c.entry_id == CatalogEntry.id)
             order = [func.coalesce(used.c.used, 0).desc(), *order]
-        elif sort == "relevance" and matches is not None:
-            order = [matches.c.score.desc(), *order]
-        page = list(s.scalars(query.order_by(*order).offset(offset).limit(PAGE_SIZE)))
+        if sort == "relevance" and scores is not None:
+            found = list(s.execute(hits(CatalogEntry.id, CatalogEntry.updated_at)))
+            found.sort(key=lambda h: (-scores[h.id], -h.updated_at.timestamp(), h.id))
+            page = [h.id for h in found[offset : offset + PAGE_SIZE]]
+        else:
+            page = list(s.scalars(query.order_by(*order).offset(offset).limit(PAGE_SIZE)))
         items = _entries(s, page) if page and offset < total else []
         facets = _facets(web, s, hits, listing)
     return Found(items=items, total=total, facets=facets)
@@ -430,6 +436,8 @@ def portal_dataset(entry_id: int, web: WebDep) -> Response:
         chart_types=CHART_TYPES,
         aggregates=AGGREGATES,
         item_fields=labels.ITEM_FIELDS,
+        reuses=web.services.interaction.reuses_for_entry(entry.id),
+        reuse_kinds={kind: web.gettext(text) for kind, text in REUSE_KIND_LABELS.items()},
     )
 
 

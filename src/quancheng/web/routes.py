@@ -21,6 +21,7 @@ from quancheng.web import (
     interaction_pages,
     ledger_pages,
     metrics_pages,
+    ops_pages,
     portal_pages,
     sharing_pages,
     workspace,
@@ -73,6 +74,7 @@ def build_router(services: Services) -> APIRouter:
     router.include_router(index_pages.router)
     router.include_router(harvest_pages.router)
     router.include_router(application_pages.router)
+    router.include_router(ops_pages.router)
     router.include_router(auth.router)
     return router
 

@@ -1,0 +1,1 @@
+"""City operations: NGSI-LD entities, telemetry, alarms, commands and lighting schedules."""

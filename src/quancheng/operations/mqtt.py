@@ -1,0 +1,287 @@
+"""The MQTT bridge: device attributes in (qc/v1/{type}/{id}/attrs), commands out.
+
+Delivery guarantee: the platform subscribes with QoS 1 in a persistent session (MQTT 3.1.1,
+clean_session false, a stable client id), and acknowledges a message (PUBACK) only after
+`ingest_device` has returned, manually. Messages published while the platform is away are
+kept by the broker and delivered when it reconnects; a message whose ingest failed for an
+unexpected reason (the database down …) is left unacknowledged, so the broker delivers it
+again on the next connection — at least once, never silently lost. Malformed payloads and
+unknown entities are acknowledged and dropped (counted in `stats`): sending them again would
+not make them valid.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from quancheng.errors import ConfigurationError, PlatformError
+
+log = logging.getLogger(__name__)
+
+TOPIC_PREFIX = "qc/v1"
+ATTRS_SUBSCRIPTION = f"{TOPIC_PREFIX}/+/+/attrs"
+DEFAULT_CLIENT_ID = "quancheng-platform"
+
+
+class DeviceSink(Protocol):
+    """Where device attributes go: EntityStore.ingest_device."""
+
+    def ingest_device(
+        self,
+        entity_type: str,
+        entity_id: str,
+        attrs: dict[str, Any],
+        *,
+        department_id: int | None = None,
+    ) -> bool:
+        """Store a device's attributes; False for an unknown entity, ValueError if malformed."""
+        ...
+
+
+@dataclass
+class BridgeStats:
+    """What the bridge has seen since it started."""
+
+    received: int = 0
+    ingested: int = 0
+    unknown: int = 0
+    malformed: int = 0
+    failed: int = 0
+    connects: int = 0
+    disconnects: int = 0
+    published: int = 0
+    last_error: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def bump(self, name: str, error: str = "") -> None:
+        """Add one to a counter (thread-safe)."""
+        with self._lock:
+            setattr(self, name, getattr(self, name) + 1)
+            if error:
+                self.last_error = error
+
+    def as_dict(self) -> dict[str, int | str]:
+        """The counters, for logs and the operations board."""
+        with self._lock:
+            return {
+                "received": self.received,
+                "ingested": self.ingested,
+                "unknown": self.unknown,
+                "malformed": self.malformed,
+                "failed": self.failed,
+                "connects": self.connects,
+                "disconnects": self.disconnects,
+                "published": self.published,
+                "last_error": self.last_error,
+            }
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    """A broker URL taken apart: mqtt://user:password@host:port or mqtts://…"""
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+
+def parse_url(url: str) -> BrokerAddress:
+    """The parts of an mqtt:// or mqtts:// URL, or ConfigurationError."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
+        raise ConfigurationError(
+            "QC_MQTT_URL must look like mqtt://user:password@host:1883",
+            details={"setting": "QC_MQTT_URL"},
+        )
+    tls = parts.scheme in ("mqtts", "ssl")
+    return BrokerAddress(
+        host=parts.hostname,
+        port=parts.port or (8883 if tls else 1883),
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def attrs_topic(entity_type: str, entity_id: str) -> str:
+    """The topic a device publishes its attributes on."""
+    return f"{TOPIC_PREFIX}/{entity_type}/{entity_id}/attrs"
+
+
+def command_topic(entity_type: str, entity_id: str) -> str:
+    """The topic a device receives its commands on."""
+    return f"{TOPIC_PREFIX}/{entity_type}/{entity_id}/cmd"
+
+
+def parse_attrs_topic(topic: str) -> tuple[str, str] | None:
+    """(entity type, entity id) of an attrs topic, None for any other topic."""
+    parts = topic.split("/")
+    if len(parts) != 5 or f"{parts[0]}/{parts[1]}" != TOPIC_PREFIX or parts[4] != "attrs":
+        return None
+    if not parts[2] or not parts[3]:
+        return None
+    return parts[2], parts[3]
+
+
+class MqttBridge:
+    """Subscribes to device attributes and feeds them to the entity store; publishes commands."""
+
+    def __init__(
+        self,
+        url: str,
+        entities: DeviceSink,
+        *,
+        client_id: str = DEFAULT_CLIENT_ID,
+        keepalive: int = 30,
+        reconnect_min_delay: int = 1,
+        reconnect_max_delay: int = 30,
+    ) -> None:
+        self.address = parse_url(url)
+        self.entities = entities
+        self.client_id = client_id
+        self.keepalive = keepalive
+        self.stats = BridgeStats()
+        self._connected = threading.Event()
+        self._started = False
+        # A persistent session (clean_session false) with a stable client id: the broker
+        # keeps our subscription and the QoS 1 messages queued while we are disconnected.
+        self.client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=paho.MQTTv311,
+            manual_ack=True,
+        )
+        if self.address.username is not None:
+            self.client.username_pw_set(self.address.username, self.address.password)
+        if self.address.tls:
+            self.client.tls_set()
+        self.client.reconnect_delay_set(reconnect_min_delay, reconnect_max_delay)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    @property
+    def connected(self) -> bool:
+        """Whether the bridge is connected to the broker now."""
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        """Connect in the background; the network thread reconnects by itself when needed."""
+        if self._started:
+            return
+        self._started = True
+        # connect_async: a broker that is down at start-up is retried, not fatal.
+        self.client.connect_async(self.address.host, self.address.port, self.keepalive)
+        self.client.loop_start()
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        """Wait until connected (for start-up checks and tests)."""
+        return self._connected.wait(timeout)
+
+    def stop(self) -> None:
+        """Disconnect and stop the network thread; the session stays on the broker."""
+        if not self._started:
+            return
+        self._started = False
+        self.client.disconnect()
+        self.client.loop_stop()
+        self._connected.clear()
+
+    def publish(self, topic: str, payload: Any, qos: int = 1) -> None:
+        """Publish a JSON payload (dicts are encoded); ConnectionError if not connected."""
+        if not self._connected.is_set():
+            # paho would queue it for the next connection; the caller (CommandDesk.retry)
+            # re-sends instead, so a long outage does not release a burst of stale commands.
+            raise ConnectionError(f"MQTT broker not connected; {topic} not published")
+        data = payload if isinstance(payload, str | bytes) else json.dumps(payload)
+        info = self.client.publish(topic, data, qos=qos)
+        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            raise ConnectionError(f"MQTT publish to {topic} failed: {paho.error_string(info.rc)}")
+        self.stats.bump("published")
+
+    # Callbacks run in paho's network thread.
+
+    def _on_connect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: paho.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            self.stats.bump("failed", f"connect refused: {reason_code}")
+            log.warning("MQTT broker refused the connection: %s", reason_code)
+            return
+        self.stats.bump("connects")
+        # Subscribing again on a resumed session is harmless and covers a broker that lost it.
+        client.subscribe(ATTRS_SUBSCRIPTION, qos=1)
+        self._connected.set()
+        log.info("MQTT connected (session present: %s)", flags.session_present)
+
+    def _on_disconnect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: paho.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self._connected.clear()
+        self.stats.bump("disconnects")
+        if self._started:
+            log.warning("MQTT disconnected (%s); reconnecting", reason_code)
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        self.stats.bump("received")
+        if self.handle(message.topic, message.payload):
+            client.ack(message.mid, message.qos)
+
+    def handle(self, topic: str, payload: bytes | bytearray) -> bool:
+        """Ingest one message; whether it may be acknowledged (False: deliver it again)."""
+        where = parse_attrs_topic(topic)
+        if where is None:
+            self.stats.bump("malformed", f"unexpected topic {topic!r}")
+            return True
+        entity_type, entity_id = where
+        try:
+            attrs = json.loads(payload)
+        except (UnicodeDecodeError, ValueError) as exc:
+            self.stats.bump("malformed", f"{topic}: not JSON ({exc})")
+            return True
+        if not isinstance(attrs, dict):
+            self.stats.bump("malformed", f"{topic}: payload is not a JSON object")
+            return True
+        try:
+            known = self.entities.ingest_device(entity_type, entity_id, attrs)
+        except ValueError as exc:
+            self.stats.bump("malformed", f"{topic}: {exc}")
+            return True
+        except PlatformError as exc:
+            if exc.status >= 500:
+                log.error("ingesting %s failed: %s", topic, exc.message)
+                self.stats.bump("failed", f"{topic}: {exc.message}")
+                return False
+            # Refused for good (bad values, wrong owner): redelivery would not help.
+            self.stats.bump("malformed", f"{topic}: {exc.message}")
+            return True
+        except Exception as exc:
+            # Not the message's fault: leave it unacknowledged so the broker redelivers it.
+            log.exception("ingesting %s failed", topic)
+            self.stats.bump("failed", f"{topic}: {type(exc).__name__}: {exc}")
+            return False
+        self.stats.bump("ingested" if known else "unknown")
+        return True

@@ -1,0 +1,164 @@
+"""Web pages of the city operations centre (see quancheng.operations): the big screen."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from quancheng.db.models import OpsEntity
+from quancheng.identity.roles import Permission, Principal
+from quancheng.operations.board import require_viewer
+from quancheng.operations.model import STREETLIGHT
+from quancheng.operations.simulator import DISTRICTS
+from quancheng.web.render import Web, WebDep
+from quancheng.web.security import add_security_headers
+
+router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+
+# Server push: one event every few seconds; a connection is held at most this long, then the
+# browser's EventSource reconnects by itself (so no worker is held forever).
+STREAM_INTERVAL_SECONDS = 5.0
+STREAM_HOLD_SECONDS = 120.0
+STREAM_RETRY_MS = 3000
+
+
+def _lamp_department(web: Web) -> int | None:
+    """The department that owns the streetlights (城市管理局 in the demo), if any lamps exist."""
+    with web.services.db.reader() as s:
+        found: int | None = s.scalar(
+            select(OpsEntity.department_id).where(OpsEntity.type == STREETLIGHT).limit(1)
+        )
+        return found
+
+
+def _writable(principal: Principal) -> list[int] | str:
+    """Departments whose devices the viewer may act on ("all" for the platform)."""
+    if principal.is_platform_admin:
+        return "all"
+    if principal.department_id is not None and principal.can(Permission.DATA_WRITE):
+        return [principal.department_id]
+    return []
+
+
+def _labels(web: Web) -> dict[str, str]:
+    """The words the page's script draws on the canvas, in the page's language."""
+    _ = web.gettext
+    return {
+        "on": _("On"),
+        "off": _("Off"),
+        "faulty": _("Faulty"),
+        "aqi": _("AQI"),
+        "pm25": _("PM2.5"),
+        "lamps": _("Streetlights"),
+        "lamps_on": _("Lamps on"),
+        "energy": _("Energy today (kWh)"),
+        "vehicles": _("Vehicles (last 5 min)"),
+        "speed": _("Average speed (km/h)"),
+        "level": _("Water level (m)"),
+        "stop": _("Stops gushing below"),
+        "margin": _("Above the stop level (m)"),
+        "alarms": _("Active alarms"),
+        "raised": _("Alarms raised"),
+        "stations": _("Air stations"),
+        "springs": _("Springs"),
+        "clusters": _("Lamp clusters"),
+        "acknowledge": _("Acknowledge"),
+        "acknowledged": _("Acknowledged"),
+        "active": _("Active"),
+        "no_alarms": _("No open alarms."),
+        "live": _("Live"),
+        "polling": _("Refreshing every few seconds"),
+        "offline": _("Connection lost; retrying"),
+        "sent": _("Command sent."),
+        "failed": _("The request failed:"),
+        "updated": _("Updated"),
+        "good": _("Good"),
+        "moderate": _("Moderate"),
+        "sensitive": _("Unhealthy for sensitive groups"),
+        "unhealthy": _("Unhealthy"),
+        "very_unhealthy": _("Very unhealthy"),
+        "hazardous": _("Hazardous"),
+        "no_data": _("No data"),
+    }
+
+
+@router.get("/ops")
+def big_screen(web: WebDep) -> Response:
+    """The operations centre's big screen: the city by district, live."""
+    require_viewer(web.principal)
+    board = web.services.board.board(web.principal)
+    lamp_department = _lamp_department(web)
+    writable = _writable(web.principal)
+    can_command = lamp_department is not None and (writable == "all" or lamp_department in writable)
+    config = {
+        "board": "/ops/board.json",
+        "stream": "/ops/stream",
+        "geo": "/static/geo/jinan-districts.json",
+        "english": web.english,
+        "writable": writable,
+        "can_command": can_command,
+        "labels": _labels(web),
+        "districts": {d.name: {"code": d.code, "en": d.name_en} for d in DISTRICTS},
+    }
+    return web.page(
+        "ops_board.html",
+        board=board,
+        config=config,
+        can_command=can_command,
+        districts=DISTRICTS,
+    )
+
+
+@router.get("/ops/board.json")
+def board_json(web: WebDep) -> Response:
+    """The big screen's figures as JSON (what the page's script draws)."""
+    data = web.services.board.board(web.principal)
+    return web.finish(JSONResponse(data))
+
+
+@router.get("/ops/stream")
+async def board_stream(web: WebDep) -> Response:
+    """Server-Sent Events: the board every few seconds.
+
+    A client that does not ask for `text/event-stream` (a plain fetch) gets one event and the
+    end of the response; an EventSource is held up to a couple of minutes, then reconnects.
+    """
+    principal = web.principal
+    require_viewer(principal)
+    board = web.services.board
+    request = web.request
+    hold = STREAM_HOLD_SECONDS
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        hold = 0.0
+
+    async def events() -> AsyncIterator[str]:
+        started = time.monotonic()
+        yield f"retry: {STREAM_RETRY_MS}\n\n"
+        while True:
+            data: dict[str, Any] = await run_in_threadpool(board.board, principal)
+            payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            yield f"event: board\nid: {data['generated_at']}\ndata: {payload}\n\n"
+            if time.monotonic() - started + STREAM_INTERVAL_SECONDS > hold:
+                return
+            waited = 0.0
+            while waited < STREAM_INTERVAL_SECONDS:
+                await asyncio.sleep(0.5)
+                waited += 0.5
+                if await request.is_disconnected():
+                    return
+
+    response = StreamingResponse(events(), media_type="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    # Proxies (nginx) must pass events through at once instead of buffering them.
+    response.headers["X-Accel-Buffering"] = "no"
+    add_security_headers(response)
+    return response

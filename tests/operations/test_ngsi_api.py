@@ -1,0 +1,310 @@
+"""The NGSI-LD HTTP API: status codes, Location and Link headers, ProblemDetails, filters."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from quancheng.app import Services
+from tests.operations.test_entities import (
+    BAOTU_SPRING,
+    DAMING_LAKE,
+    JINAN_WEST_STATION,
+    OLD_CITY,
+    QUANCHENG_SQUARE,
+    SAMPLES,
+    air_station,
+    prop,
+    streetlight,
+)
+from tests.support.city import SmallCity
+
+V1 = "/ngsi-ld/v1"
+ERRORS = "https://uri.etsi.org/ngsi-ld/errors/"
+
+
+def problem(response: Any, status: int, kind: str) -> dict[str, Any]:
+    """Assert a ProblemDetails answer of that status and NGSI-LD type."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == ERRORS + kind
+    assert body["status"] == status
+    assert body["title"] and body["detail"]
+    return body
+
+
+def test_create_then_read_with_location_and_link(client: TestClient, city: SmallCity) -> None:
+    body = streetlight("api-1")
+    created = client.post(f"{V1}/entities", json=body, headers=city.auth("gaj_steward"))
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == f"{V1}/entities/urn:ngsi-ld:Streetlight:api-1"
+    read = client.get(created.headers["location"], headers=city.auth("env_steward"))
+    assert read.status_code == 200
+    assert read.json() == body
+    link = read.headers["link"]
+    assert 'rel="http://www.w3.org/ns/json-ld#context"' in link
+    context_url = link.split(">", 1)[0].lstrip("<")
+    assert context_url.endswith(f"{V1}/contexts/quancheng-context.jsonld")
+    context = client.get(context_url)  # served locally, to anyone
+    assert context.status_code == 200
+    assert context.headers["content-type"].startswith("application/ld+json")
+    terms = context.json()["@context"][1]
+    assert terms["Streetlight"] == "sdm-streetlighting:Streetlight"
+    assert terms["sdm-streetlighting"] == "https://smartdatamodels.org/dataModel.Streetlighting/"
+    core = client.get(context.json()["@context"][0])
+    assert core.json()["@context"]["observedAt"]["@id"] == "https://uri.etsi.org/ngsi-ld/observedAt"
+    assert client.get(f"{V1}/contexts/other.jsonld").status_code == 404
+
+
+def test_json_ld_in_and_out(client: TestClient, city: SmallCity) -> None:
+    body = {**streetlight("ld-1"), "@context": "https://example.test/ignored-context.jsonld"}
+    created = client.post(
+        f"{V1}/entities",
+        content=json.dumps(body),
+        headers={**city.auth("gaj_steward"), "Content-Type": "application/ld+json"},
+    )
+    assert created.status_code == 201, created.text
+    read = client.get(
+        created.headers["location"],
+        headers={**city.auth("gaj_user"), "Accept": "application/ld+json"},
+    )
+    assert read.headers["content-type"].startswith("application/ld+json")
+    assert read.json()["@context"].endswith("/contexts/quancheng-context.jsonld")
+    assert "link" not in read.headers
+
+
+def test_every_model_through_the_api(client: TestClient, city: SmallCity) -> None:
+    for body in SAMPLES.values():
+        response = client.post(
+            f"{V1}/entities", json=body, params={"department": "gaj"}, headers=city.auth("admin")
+        )
+        assert response.status_code == 201, response.text
+        assert client.get(response.headers["location"], headers=city.auth("admin")).json() == body
+
+
+def test_errors_are_problem_details(
+    client: TestClient, city: SmallCity, services: Services
+) -> None:
+    auth = city.auth("gaj_steward")
+    client.post(f"{V1}/entities", json=streetlight("e1"), headers=auth)
+    body = problem(
+        client.post(f"{V1}/entities", json=streetlight("e1"), headers=auth), 409, "AlreadyExists"
+    )
+    assert body["error"]["code"] == "AlreadyExists"
+    problem(
+        client.post(f"{V1}/entities", json={**streetlight("e2"), "id": "lamp-2"}, headers=auth),
+        400,
+        "BadRequestData",
+    )
+    problem(
+        client.post(
+            f"{V1}/entities", json=streetlight("e3", illuminanceLevel=prop(2)), headers=auth
+        ),
+        400,
+        "BadRequestData",
+    )
+    bad_geo = streetlight(
+        "e4", location={"type": "GeoProperty", "value": {"type": "Point", "coordinates": [117]}}
+    )
+    problem(client.post(f"{V1}/entities", json=bad_geo, headers=auth), 400, "BadRequestData")
+    future = streetlight("e5", powerState=prop("on", observedAt="2999-01-01T00:00:00Z"))
+    problem(client.post(f"{V1}/entities", json=future, headers=auth), 400, "BadRequestData")
+    broken = client.post(
+        f"{V1}/entities",
+        content=b"{not json",
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    problem(broken, 400, "InvalidRequest")
+    problem(
+        client.get(f"{V1}/entities/urn:ngsi-ld:Streetlight:none", headers=auth),
+        404,
+        "ResourceNotFound",
+    )
+    problem(
+        client.get(f"{V1}/entities", params={"limit": 1001}, headers=auth), 400, "InvalidRequest"
+    )
+    problem(
+        client.get(f"{V1}/entities", params={"q": "powerState=on="}, headers=auth),
+        400,
+        "InvalidRequest",
+    )
+    problem(
+        client.get(f"{V1}/entities", params={"georel": "near;maxDistance==10"}, headers=auth),
+        400,
+        "InvalidRequest",
+    )
+    with services.db.reader() as s:
+        from sqlalchemy import func, select
+
+        from quancheng.db.models import OpsEntity
+
+        assert s.scalar(select(func.count()).select_from(OpsEntity)) == 1
+
+
+def test_401_and_403_bodies(client: TestClient, city: SmallCity) -> None:
+    anonymous = client.get(f"{V1}/entities")
+    assert anonymous.status_code == 401
+    body = anonymous.json()
+    assert body["type"] == "urn:quancheng:errors:not_authenticated"
+    assert body["error"]["code"] == "not_authenticated"
+    citizen = client.get(f"{V1}/entities", headers=city.auth("citizen"))
+    assert citizen.status_code == 403
+    assert citizen.json()["type"] == "urn:quancheng:errors:permission_denied"
+    assert citizen.json()["error"]["code"] == "permission_denied"
+    # Deny first: a reader's malformed write is a 403, not a 400.
+    refused = client.post(f"{V1}/entities", json={"id": 1}, headers=city.auth("gaj_user"))
+    assert refused.status_code == 403
+    bad_token = client.get(f"{V1}/entities", headers={"Authorization": "Bearer nope"})
+    assert bad_token.status_code == 401 and bad_token.json()["status"] == 401
+
+
+def seed(client: TestClient, city: SmallCity) -> None:
+    gaj, env = city.auth("gaj_steward"), city.auth("env_steward")
+    for body, auth in (
+        (streetlight("square", QUANCHENG_SQUARE), gaj),
+        (streetlight("spring", BAOTU_SPRING, powerState=prop("off")), gaj),
+        (streetlight("lake", DAMING_LAKE, illuminanceLevel=prop(0.3)), gaj),
+        (streetlight("west", JINAN_WEST_STATION), gaj),
+        (air_station("lake-station", DAMING_LAKE), env),
+    ):
+        assert client.post(f"{V1}/entities", json=body, headers=auth).status_code == 201
+
+
+def found(client: TestClient, city: SmallCity, **params: Any) -> list[str]:
+    response = client.get(f"{V1}/entities", params=params, headers=city.auth("gaj_user"))
+    assert response.status_code == 200, response.text
+    return sorted(e["id"].rsplit(":", 1)[-1] for e in response.json())
+
+
+def test_query_parameters(client: TestClient, city: SmallCity) -> None:
+    seed(client, city)
+    assert found(client, city, type="AirQualityObserved") == ["lake-station"]
+    assert found(client, city, type="Streetlight,AirQualityObserved", limit=100) == [
+        "lake",
+        "lake-station",
+        "spring",
+        "square",
+        "west",
+    ]
+    assert found(client, city, id="urn:ngsi-ld:Streetlight:west") == ["west"]
+    assert found(client, city, q='powerState=="on";illuminanceLevel>0.5') == ["square", "west"]
+    assert found(client, city, q="PM2_5>30") == ["lake-station"]
+    assert found(client, city, attrs="PM10") == ["lake-station"]
+    near = {
+        "georel": "near;maxDistance==1000",
+        "geometry": "Point",
+        "coordinates": json.dumps(list(QUANCHENG_SQUARE)),
+    }
+    assert found(client, city, **near) == ["spring", "square"]
+    within = {"georel": "within", "geometry": "Polygon", "coordinates": json.dumps([OLD_CITY])}
+    assert found(client, city, **within, type="Streetlight") == ["lake", "spring", "square"]
+    page = client.get(
+        f"{V1}/entities",
+        params={"limit": 2, "offset": 1, "count": "true"},
+        headers=city.auth("admin"),
+    )
+    assert len(page.json()) == 2 and page.headers["ngsild-results-count"] == "5"
+    kv = client.get(
+        f"{V1}/entities",
+        headers=city.auth("admin"),
+        params={
+            "id": "urn:ngsi-ld:Streetlight:spring",
+            "options": "keyValues",
+            "attrs": "powerState,location",
+        },
+    )
+    assert kv.json() == [
+        {
+            "id": "urn:ngsi-ld:Streetlight:spring",
+            "type": "Streetlight",
+            "powerState": "off",
+            "location": {"type": "Point", "coordinates": list(BAOTU_SPRING)},
+        }
+    ]
+
+
+def test_patch_merge_and_delete(client: TestClient, city: SmallCity) -> None:
+    auth = city.auth("gaj_steward")
+    client.post(f"{V1}/entities", json=streetlight("p1"), headers=auth)
+    url = f"{V1}/entities/urn:ngsi-ld:Streetlight:p1"
+    patched = client.patch(f"{url}/attrs", json={"powerState": prop("off")}, headers=auth)
+    assert patched.status_code == 204, patched.text
+    merged = client.patch(url, json={"illuminanceLevel": prop(0.1)}, headers=auth)
+    assert merged.status_code == 204
+    entity = client.get(url, headers=auth).json()
+    assert entity["powerState"]["value"] == "off"
+    assert entity["illuminanceLevel"]["value"] == 0.1
+    assert entity["status"]["value"] == "ok"
+    problem(
+        client.patch(url, json={"powerState": prop("exploded")}, headers=auth),
+        400,
+        "BadRequestData",
+    )
+    assert (
+        client.patch(
+            url, json={"powerState": prop("on")}, headers=city.auth("env_steward")
+        ).status_code
+        == 403
+    )
+    assert client.delete(url, headers=auth).status_code == 204
+    problem(client.delete(url, headers=auth), 404, "ResourceNotFound")
+
+
+def test_batch_upsert(client: TestClient, city: SmallCity) -> None:
+    auth = city.auth("gaj_steward")
+    url = f"{V1}/entityOperations/upsert"
+    batch = [streetlight("b1"), streetlight("b2", BAOTU_SPRING)]
+    first = client.post(url, json=batch, headers=auth)
+    assert first.status_code == 201
+    assert sorted(first.json()) == ["urn:ngsi-ld:Streetlight:b1", "urn:ngsi-ld:Streetlight:b2"]
+    again = client.post(url, json=batch, headers=auth)
+    assert again.status_code == 204
+    mixed = client.post(
+        url, json=[streetlight("b3"), {**streetlight("b4"), "type": "Lamp"}], headers=auth
+    )
+    assert mixed.status_code == 207
+    body = mixed.json()
+    assert body["success"] == ["urn:ngsi-ld:Streetlight:b3"]
+    assert body["errors"][0]["entityId"] == "urn:ngsi-ld:Streetlight:b4"
+    assert body["errors"][0]["error"]["type"] == ERRORS + "BadRequestData"
+    problem(client.post(url, json={"not": "a list"}, headers=auth), 400, "BadRequestData")
+    only_update = client.post(
+        url,
+        params={"options": "update"},
+        headers=auth,
+        json=[
+            {"id": "urn:ngsi-ld:Streetlight:b1", "type": "Streetlight", "powerState": prop("off")}
+        ],
+    )
+    assert only_update.status_code == 204
+    lamp = client.get(f"{V1}/entities/urn:ngsi-ld:Streetlight:b1", headers=auth).json()
+    assert lamp["powerState"]["value"] == "off" and lamp["status"]["value"] == "ok"
+
+
+def test_subscriptions_over_http(client: TestClient, city: SmallCity, services: Services) -> None:
+    auth = city.auth("gaj_steward")
+    body = {
+        "type": "Subscription",
+        "entities": [{"type": "AirQualityObserved"}],
+        "watchedAttributes": ["PM2_5"],
+        "q": "PM2_5>75",
+        "throttling": 60,
+        "notification": {"endpoint": {"uri": "https://hooks.example.test/aqi"}},
+    }
+    created = client.post(f"{V1}/subscriptions", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    location = created.headers["location"]
+    sub = client.get(location, headers=city.auth("gaj_user")).json()
+    assert sub["q"] == "PM2_5>75" and sub["throttling"] == 60 and sub["isActive"] is True
+    assert [s["id"] for s in client.get(f"{V1}/subscriptions", headers=auth).json()] == [sub["id"]]
+    assert client.get(location, headers=city.auth("env_steward")).status_code == 403
+    bad = {**body, "notification": {"endpoint": {"uri": "gopher://hooks.example.test/"}}}
+    problem(client.post(f"{V1}/subscriptions", json=bad, headers=auth), 400, "BadRequestData")
+    dup = {**body, "id": sub["id"]}
+    problem(client.post(f"{V1}/subscriptions", json=dup, headers=auth), 409, "AlreadyExists")
+    assert client.delete(location, headers=auth).status_code == 204
+    problem(client.get(location, headers=auth), 404, "ResourceNotFound")
+    services.entities.close()

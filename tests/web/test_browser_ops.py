@@ -1,0 +1,135 @@
+"""The big screen in a real Chromium: the map draws, pushes arrive, an operator acknowledges."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from quancheng.app import Services, create_app
+from quancheng.db.models import OpsAlarm, OpsEntity
+from quancheng.demo.devices import seed_devices
+from quancheng.operations.model import STREETLIGHT
+from quancheng.settings import Settings
+from tests.conftest import FAST_PASSWORDS
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
+from tests.support.city import PASSWORD, SmallCity, seed_small_city
+from tests.web.test_browser import ARTIFACTS, free_socket
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class Site:
+    url: str
+    city: SmallCity
+    alarm_id: int
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """A city with a small fleet (公安局 standing in for 城市管理局) and one active lamp alarm."""
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'meta.sqlite3'}",
+        secret_key="browser-test-secret-0123456789",
+    )
+    services = Services.from_settings(settings, passwords=FAST_PASSWORDS)
+    services.db.migrate()
+    city = seed_small_city(services)
+    seed_devices(
+        services,
+        seed=4,
+        owners={"cgj": "gaj", "jtysj": "gaj", "swj": "sthjj"},
+        lamps=600,
+        cabinets=12,
+        groups=24,
+        air_stations=12,
+        traffic_counters=12,
+        springs=8,
+    )
+    with services.db.transaction() as s:
+        lamp = s.scalars(select(OpsEntity).where(OpsEntity.type == STREETLIGHT).limit(1)).one()
+        alarm = OpsAlarm(
+            entity_id=lamp.id,
+            department_id=lamp.department_id,
+            dedupe_key=f"flag:lampFailure|{lamp.id}",
+            kind="flag",
+            severity="major",
+            state="active",
+            message="lampFailure",
+            raised_at=datetime.now(UTC) - timedelta(minutes=3),
+        )
+        s.add(alarm)
+        s.flush()
+        alarm_id = alarm.id
+    sock = free_socket()
+    app = create_app(settings, services=services)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield Site(f"http://127.0.0.1:{sock.getsockname()[1]}", city, alarm_id)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        services.close()
+
+
+def test_the_wall_draws_the_map_and_an_operator_acknowledges_an_alarm(site: Site) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = chromium.new_page(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(site.url + "/login")
+            page.fill("#username", "gaj_steward")
+            page.fill("#password", PASSWORD)
+            page.click(".login-card button[type=submit]")
+            page.goto(site.url + "/ops")
+            # The map is drawn on a canvas from the shipped GeoJSON; every panel has its chart.
+            expect(page.locator('[data-chart="map"] canvas')).to_be_visible()
+            for name in ("lamps", "energy", "air", "traffic", "springs", "trends"):
+                expect(page.locator(f'[data-chart="{name}"] canvas')).to_be_visible()
+            # Server push arrives (SSE): the status says live.
+            expect(page.locator("[data-live].is-live")).to_be_visible(timeout=15_000)
+            expect(page.locator('[data-kpi="lamps.total"]')).to_have_text("600")
+            # On the wall everything fits on one screen: no scrolling.
+            height = page.evaluate("document.documentElement.scrollHeight")
+            assert height <= 1080 + 2
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(ARTIFACTS / "ops-wall.png"))
+            page.click('[data-layer="faulty"]')
+            expect(page.locator('[data-layer="faulty"]')).to_have_attribute("aria-pressed", "true")
+            # The operator of the lamps' department acknowledges the alarm from the screen.
+            button = page.locator(f'[data-alarm="{site.alarm_id}"] button')
+            expect(button).to_be_visible()
+            button.click()
+            expect(page.locator("[data-alarm-msg]")).to_have_text("已确认", timeout=10_000)
+            # A laptop: the same page, in columns, still drawing the map.
+            page.set_viewport_size({"width": 1366, "height": 768})
+            page.wait_for_timeout(400)
+            expect(page.locator('[data-chart="map"] canvas')).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "ops-laptop.png"), full_page=True)
+        finally:
+            chromium.close()
+    with site.city.services.db.reader() as s:
+        assert s.get_one(OpsAlarm, site.alarm_id).state == "acknowledged"
+    assert problems == [], "the page logged errors (a CSP violation shows up here too)"

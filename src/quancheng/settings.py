@@ -238,9 +238,10 @@ class Settings(BaseSettings):
     )
     scheduler: bool = Field(
         default=True,
-        description="Run periodic work inside `quancheng serve`: due harvests (every 5 minutes) "
-        "and the sharing deadline sweep (hourly). With several servers, leave it on in one and "
-        "set it to false in the others.",
+        description="Run periodic work and the MQTT bridge inside `quancheng serve`: harvests, "
+        "the sharing sweep, offline checks, lighting schedules, command retries, telemetry "
+        "roll-ups and retention, sensor open data. One worker per data dir runs them (a lock "
+        "file); with several machines on one database, leave it on in one and false elsewhere.",
     )
 
     @model_validator(mode="after")

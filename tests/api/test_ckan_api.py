@@ -21,8 +21,8 @@ from quancheng.errors import BadRequest
 from quancheng.opendata import ckan
 from quancheng.settings import Settings
 from tests.support.city import SmallCity, entry_fields
+from tests.support.live import free_socket
 from tests.support.sharing import seed_exchange
-from tests.web.test_browser import free_socket
 
 AIR_CSV = (
     "监测站点,监测时间,PM2.5浓度\n"

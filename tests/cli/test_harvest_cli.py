@@ -10,7 +10,7 @@ from quancheng.cli import main
 from quancheng.settings import Settings
 from tests.opendata.test_harvest import Remote, remote  # noqa: F401 (the fixture)
 from tests.support.city import SmallCity
-from tests.web.test_browser import free_socket
+from tests.support.live import free_socket
 
 
 @pytest.fixture

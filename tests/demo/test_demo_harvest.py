@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
 from quancheng.app import Services, create_app
 from quancheng.db.models import CatalogEntry, CatalogVersion, HarvestRecord
-from quancheng.settings import Settings
-from tests.conftest import FAST_PASSWORDS
 from tests.support.city import SmallCity, seed_small_city
-from tests.web.test_browser import free_socket
+from tests.support.live import fresh_services, served
 
 ORGANIZATION = "jtysj"  # 济南市城乡交通运输局 publishes much open data in the demo
 
@@ -28,31 +23,13 @@ ORGANIZATION = "jtysj"  # 济南市城乡交通运输局 publishes much open dat
 def remote_demo(demo: tuple[Services, dict[str, object]]) -> Iterator[str]:
     """The demo city served over HTTP on loopback, as another portal would be."""
     services, _ = demo
-    sock = free_socket()
-    app = create_app(services.settings, services=services)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with served(create_app(services.settings, services=services)) as url:
+        yield url
 
 
 @pytest.fixture
 def local(tmp_path: Path) -> Iterator[SmallCity]:
-    settings = Settings(
-        data_dir=tmp_path / "local",
-        database_url=f"sqlite:///{tmp_path / 'local.sqlite3'}",
-        secret_key="local-secret-key-0123456789abcdef",
-    )
-    (tmp_path / "local").mkdir()
-    services = Services.from_settings(settings, passwords=FAST_PASSWORDS)
-    services.db.migrate()
+    services = fresh_services(tmp_path)
     yield seed_small_city(services)
     services.close()
 

@@ -41,7 +41,7 @@ from quancheng.scheduler import Scheduler
 from quancheng.settings import Settings
 from tests.conftest import FAST_PASSWORDS
 from tests.support.city import SmallCity, entry_fields, seed_small_city
-from tests.web.test_browser import free_socket
+from tests.support.live import free_socket
 
 AIR_CSV = (
     "监测站点,监测时间,PM2.5浓度\n泉城广场,2024-01-05 08:00,35.5\n趵突泉,2024-01-05 08:00,28.0\n"

@@ -45,8 +45,8 @@ from quancheng.operations.simulator import (
 from quancheng.settings import Settings
 from tests.conftest import FAST_PASSWORDS
 from tests.support.city import SmallCity, seed_small_city
+from tests.support.live import free_socket
 from tests.support.mosquitto import mosquitto_broker, mosquitto_url  # noqa: F401
-from tests.web.test_browser import free_socket
 
 TZ = ZoneInfo("Asia/Shanghai")
 FLEET = build_fleet(lamps=3000, air_stations=20, traffic_counters=30, springs=8, seed=1)

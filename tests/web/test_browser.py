@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from quancheng.app import Services, create_app
-from quancheng.settings import Settings
-from tests.conftest import FAST_PASSWORDS
+from quancheng.app import create_app
 from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.city import PASSWORD, seed_small_city
+from tests.support.live import fresh_services, served
 from tests.web.support import publish
 
 pytestmark = pytest.mark.browser
@@ -87,44 +82,17 @@ ENTRIES = (
 )
 
 
-def free_socket() -> socket.socket:
-    """A listening socket on a free local port (handed to uvicorn, so no port race)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[str]:
     """The app of a small seeded city, served by uvicorn on 127.0.0.1 in a thread."""
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'meta.sqlite3'}",
-        secret_key="browser-test-secret-0123456789",
-    )
-    services = Services.from_settings(settings, passwords=FAST_PASSWORDS)
-    services.db.migrate()
+    services = fresh_services(tmp_path)
     city = seed_small_city(services)
     for user, department, fields in ENTRIES:
         publish(services, city.principals[user], department, **fields)
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, services=services), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        with served(create_app(services.settings, services=services)) as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         services.db.dispose()
 
 

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
-from quancheng.app import Services, create_app
+from quancheng.app import create_app
 from quancheng.db.models import OpsAlarm, OpsEntity
 from quancheng.demo.devices import seed_devices
 from quancheng.operations.model import STREETLIGHT
-from quancheng.settings import Settings
-from tests.conftest import FAST_PASSWORDS
 from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.city import PASSWORD, SmallCity, seed_small_city
-from tests.web.test_browser import ARTIFACTS, free_socket
+from tests.support.live import fresh_services, served
+from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +32,7 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     """A city with a small fleet (公安局 standing in for 城市管理局) and one active lamp alarm."""
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'meta.sqlite3'}",
-        secret_key="browser-test-secret-0123456789",
-    )
-    services = Services.from_settings(settings, passwords=FAST_PASSWORDS)
-    services.db.migrate()
+    services = fresh_services(tmp_path)
     city = seed_small_city(services)
     seed_devices(
         services,
@@ -70,21 +60,10 @@ def site(tmp_path: Path) -> Iterator[Site]:
         s.add(alarm)
         s.flush()
         alarm_id = alarm.id
-    sock = free_socket()
-    app = create_app(settings, services=services)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield Site(f"http://127.0.0.1:{sock.getsockname()[1]}", city, alarm_id)
+        with served(create_app(services.settings, services=services)) as url:
+            yield Site(url, city, alarm_id)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         services.close()
 
 

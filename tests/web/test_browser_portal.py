@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from quancheng.app import Services, create_app
-from quancheng.settings import Settings
-from tests.conftest import FAST_PASSWORDS
+from quancheng.app import create_app
 from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.city import seed_small_city
+from tests.support.live import fresh_services, served
 from tests.web.support import publish
-from tests.web.test_browser import ARTIFACTS, free_socket
+from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -39,13 +35,7 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     """A city whose environment bureau publishes open air-quality data with rows loaded."""
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'meta.sqlite3'}",
-        secret_key="browser-test-secret-0123456789",
-    )
-    services = Services.from_settings(settings, passwords=FAST_PASSWORDS)
-    services.db.migrate()
+    services = fresh_services(tmp_path)
     city = seed_small_city(services)
     entry_id = publish(services, city.principals["env_steward"], "sthjj")
     path = tmp_path / "air.csv"
@@ -54,22 +44,10 @@ def site(tmp_path: Path) -> Iterator[Site]:
         city.principals["env_steward"], entry_id, source_name=path.name
     )
     assert services.datastore.run_load(job.id, path).status == "succeeded"
-    sock = free_socket()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, services=services), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield Site(f"http://127.0.0.1:{sock.getsockname()[1]}", entry_id)
+        with served(create_app(services.settings, services=services)) as url:
+            yield Site(url, entry_id)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         services.close()
 
 

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from quancheng.app import Services, create_app
-from quancheng.settings import Settings
+from quancheng.app import create_app
 from quancheng.sharing.model import Action
-from tests.conftest import FAST_PASSWORDS
 from tests.support.browser import CHROMIUM_ARGS, chromium_path
 from tests.support.city import PASSWORD, seed_small_city
+from tests.support.live import fresh_services, served
 from tests.support.sharing import Exchange, seed_exchange
-from tests.web.test_browser import ARTIFACTS, free_socket
+from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
@@ -33,13 +29,7 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     """A city with the police's population entry and a request waiting for the police."""
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'meta.sqlite3'}",
-        secret_key="browser-test-secret-0123456789",
-    )
-    services = Services.from_settings(settings, passwords=FAST_PASSWORDS)
-    services.db.migrate()
+    services = fresh_services(tmp_path)
     ex = seed_exchange(seed_small_city(services), tmp_path)
     request = services.sharing.create_request(
         ex.consumer,
@@ -50,22 +40,10 @@ def site(tmp_path: Path) -> Iterator[Site]:
     )
     services.sharing.act(ex.consumer, request.id, Action.SUBMIT)
     services.sharing.act(ex.platform, request.id, Action.PASS)
-    sock = free_socket()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, services=services), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
     try:
-        yield Site(f"http://127.0.0.1:{sock.getsockname()[1]}", ex, request.id)
+        with served(create_app(services.settings, services=services)) as url:
+            yield Site(url, ex, request.id)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         services.close()
 
 

@@ -63,6 +63,7 @@ def write(
     quick: bool,
     directory: Path = RESULTS,
     merge: bool = False,
+    durations: dict[str, float] | None = None,
 ) -> str:
     """Write latest.json and latest.md (or quick.*); return the Markdown.
 
@@ -73,20 +74,25 @@ def write(
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     measured = {k: [f.as_json() for f in v] for k, v in sections.items()}
     times = dict.fromkeys(measured, now)
+    took = {k: round(v, 1) for k, v in (durations or {}).items()}
     previous_path = directory / f"{stem}.json"
     if merge and previous_path.exists():
         previous = json.loads(previous_path.read_text())
         if previous.get("machine") == machine():
             old_times = previous.get("section_times") or {}
+            old_took = previous.get("section_seconds") or {}
             for name, figures in previous.get("sections", {}).items():
                 if name not in measured:
                     measured[name] = figures
                     times[name] = old_times.get(name, previous.get("time", ""))
+                    if name in old_took:
+                        took[name] = old_took[name]
     report = {
         "machine": machine(),
         "time": now,
         "quick": quick,
         "section_times": times,
+        "section_seconds": took,
         "sections": measured,
     }
     directory.mkdir(parents=True, exist_ok=True)
@@ -103,7 +109,8 @@ def write(
             "",
             f"## {section}",
             "",
-            f"Measured {times[section]}.",
+            f"Measured {times[section]}"
+            + (f" in {took[section]:.0f} s." if section in took else "."),
             "",
             "| benchmark | value | target | peer | peer value | ratio | note |",
             "|---|---|---|---|---|---|---|",

@@ -1,7 +1,9 @@
 """`make bench` / `make bench-quick`: every benchmark beside its peers, in one report.
 
 Sections: catalog search, the datastore (ingest and queries), the ledger, the sharing
-exchange (enforcement overhead), the open data portal (CKAN actions, DCAT). Results go to
+exchange (enforcement overhead), the open data portal (CKAN actions, DCAT), city operations
+(telemetry writes, the big screen) and the operations centre served (HTTP and MQTT telemetry
+sustained into `quancheng serve`, end-to-end latency, loss after SIGKILL). Results go to
 benchmarks/results/latest.json and latest.md (quick.* for the small sizes), with the machine
 they ran on.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +27,7 @@ SECTIONS = {
     "sharing": "benchmarks.sharing",
     "open data": "benchmarks.opendata",
     "operations": "benchmarks.operations",
+    "operations, served": "benchmarks.telemetry_live",
 }
 
 
@@ -47,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=sorted(SECTIONS), help="one section")
     args = parser.parse_args(argv)
     sections: dict[str, list[Figure]] = {}
+    durations: dict[str, float] = {}
     failed = []
     for title, module_name in SECTIONS.items():
         if args.only and title not in args.only:
@@ -58,12 +63,15 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             continue  # a section not written yet
         run: Callable[..., Any] = module.run
+        started = time.perf_counter()
         try:
             sections[title] = _figures(run(quick=args.quick))
         except Exception:
             traceback.print_exc()
             failed.append(title)
-    print(write(sections, quick=args.quick, merge=bool(args.only)))
+        durations[title] = time.perf_counter() - started
+        print(f"{title}: {durations[title]:.0f} s", file=sys.stderr)
+    print(write(sections, quick=args.quick, merge=bool(args.only), durations=durations))
     if failed:
         print(f"failed sections: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -54,9 +54,10 @@ WEB_MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/sharing/disputes/{dispute_id}"): MEMBERS,
     ("POST", "/sharing/disputes/{dispute_id}/answer"): frozenset({"env_steward"}),
     ("GET", "/sharing/authority"): frozenset({"admin"}),
-    # Governance scorecards are for government users (any department, the platform).
-    ("GET", "/metrics"): MEMBERS,
-    ("GET", "/metrics/{key}"): MEMBERS,
+    # Governance scorecards are for government users (any department, the platform); their old
+    # /metrics addresses redirect browsers here (tests/matrix_parts/observability.py).
+    ("GET", "/governance"): MEMBERS,
+    ("GET", "/governance/{key}"): MEMBERS,
     # Open data (DCAT-AP, Frictionless) is public: the target entry is open.
     ("GET", "/catalog.ttl"): EVERYONE,
     ("GET", "/catalog.jsonld"): EVERYONE,

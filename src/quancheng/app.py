@@ -14,13 +14,14 @@ from typing import Any, TextIO
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from quancheng import __version__
+from quancheng import __version__, observability
+from quancheng.api import admin as admin_api
 from quancheng.api import applications as applications_api
 from quancheng.api import catalog as catalog_api
 from quancheng.api import ckan as ckan_api
@@ -42,7 +43,7 @@ from quancheng.datastore.reads import DataReader
 from quancheng.datastore.service import DatastoreService
 from quancheng.db import Database
 from quancheng.db.models import utcnow
-from quancheng.errors import HttpError, PlatformError
+from quancheng.errors import BadRequest, HttpError, PlatformError
 from quancheng.identity.service import IdentityService, PasswordPolicy
 from quancheng.ledger.log import KEY_FILE, Ledger
 from quancheng.opendata.applications import ApplicationService
@@ -63,10 +64,27 @@ from quancheng.sharing.metrics import SharingMetrics
 from quancheng.sharing.policy import GrantPolicy
 from quancheng.sharing.rules import SharingRules
 from quancheng.sharing.service import SharingService
+from quancheng.web.security import SecurityHeaders
 
 log = logging.getLogger("quancheng")
 
 API_PREFIX = "/api/v1"
+API_DOCS_PAGE = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Quancheng API</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui.css">
+<link rel="icon" href="/static/favicon.svg">
+</head>
+<body>
+<div id="swagger-ui" data-openapi="{API_PREFIX}/openapi.json"></div>
+<script src="/static/vendor/swagger-ui-bundle.js"></script>
+<script src="/static/js/api-docs.js"></script>
+</body>
+</html>
+"""
 HARVEST_EVERY_SECONDS = 300
 SWEEP_EVERY_SECONDS = 3600
 _STATUS_CODES = {
@@ -262,19 +280,16 @@ def create_app(
     app.include_router(ngsi_temporal_api.router)
     app.include_router(opendata_api.router)
     app.include_router(ckan_api.router)
+    app.include_router(admin_api.router, prefix=API_PREFIX)
 
     static_dir = resources.files("quancheng.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=f"{API_PREFIX}/openapi.json",
-            title="Quancheng API",
-            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
+        # Our own page rather than FastAPI's: its inline start-up script would need
+        # 'unsafe-inline' in the Content-Security-Policy; ours is a static file.
+        return HTMLResponse(API_DOCS_PAGE)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -282,6 +297,11 @@ def create_app(
         with services.db.reader() as s:
             s.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
+
+    # Request ids, access lines and /metrics (which also redirects old bookmarks), /readyz.
+    observability.install(app, services)
+    # Security headers on every answer (pages set their own; API, files and errors get these).
+    app.add_middleware(SecurityHeaders)
 
     from quancheng.web.routes import build_router, error_page
 
@@ -315,10 +335,32 @@ def create_app(
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         return render(request, _http_error(exc.status_code, message, None))
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(StatementError)
+    def unstorable_value(request: Request, exc: StatementError | OverflowError) -> Response:
+        # A value from the request the database cannot hold — a number beyond its integer
+        # range (OverflowError on SQLite, DataError on PostgreSQL) or a NUL character in text
+        # (PostgreSQL) — is the caller's error; any other failed statement is ours.
+        orig = exc.orig if isinstance(exc, StatementError) else exc
+        if isinstance(exc, DataError) or isinstance(orig, OverflowError):
+            log.info("unstorable value on %s %s: %s", request.method, request.url.path, orig)
+            return render(
+                request,
+                BadRequest(
+                    "a value in the request cannot be stored: a number out of range or a "
+                    "NUL character",
+                    code="unstorable_value",
+                ),
+            )
+        # Handled here, so the middleware never sees it: the traceback is logged now.
+        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        return render(request, _http_error(500, "internal error", None))
+
     @app.exception_handler(Exception)
     def unexpected_error(request: Request, exc: Exception) -> Response:
-        # Logged with its traceback; the caller sees our error body, never internals.
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        # The caller sees our error body, never internals. The traceback is logged once, by
+        # the request-id middleware (quancheng.observability), which still has it at hand.
+        log.error("unexpected error on %s %s: %r", request.method, request.url.path, exc)
         return render(request, _http_error(500, "internal error", None))
 
     return app
@@ -369,7 +411,9 @@ def background_work(services: Services) -> Iterator[None]:
     scheduler = scheduler_for(services)
     bridge: MqttBridge | None = None
     if services.settings.mqtt_url:
-        bridge = MqttBridge(services.settings.mqtt_url, services.entities)
+        bridge = MqttBridge(
+            services.settings.mqtt_url, services.entities, durable=services.telemetry.sync
+        )
         bridge.start()
         services.commands.transport = bridge
     scheduler.start()

@@ -8,7 +8,7 @@ import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -129,7 +129,7 @@ def demo(data_dir: Path, host: str, port: int, no_serve: bool, seed: int, large:
     services.datastore.recover()
     services.close()
     if not no_serve:
-        _serve(data_dir, host, port, workers=1, demo=True)
+        _serve(data_dir, host, port, workers=1, demo=True, log_format=settings.log_format)
 
 
 @main.command()
@@ -150,11 +150,28 @@ def serve(data_dir: Path, host: str | None, port: int | None, workers: int) -> N
     if dropped:
         click.echo(f"Dropped {len(dropped)} tables of interrupted data loads.")
     services.close()
-    _serve(data_dir, host or settings.host, port or settings.port, workers=workers, demo=False)
+    _serve(
+        data_dir,
+        host or settings.host,
+        port or settings.port,
+        workers=workers,
+        demo=False,
+        log_format=settings.log_format,
+    )
 
 
-def _serve(data_dir: Path, host: str, port: int, *, workers: int, demo: bool) -> None:
+def _serve(
+    data_dir: Path,
+    host: str,
+    port: int,
+    *,
+    workers: int,
+    demo: bool,
+    log_format: Literal["text", "json"] = "text",
+) -> None:
     import uvicorn
+
+    from quancheng.observability import log_config
 
     # Worker processes build their own app from the environment (nothing at import time).
     os.environ["QC_DATA_DIR"] = str(data_dir)
@@ -162,6 +179,7 @@ def _serve(data_dir: Path, host: str, port: int, *, workers: int, demo: bool) ->
         os.environ["QC_DEMO_MODE"] = "true"
     if not os.environ.get("QC_SECRET_KEY") and (data_dir / SECRET_FILE).exists():
         os.environ["QC_SECRET_KEY"] = (data_dir / SECRET_FILE).read_text().strip()
+    trusted = os.environ.get("QC_TRUSTED_PROXIES", "").strip()
     click.echo(f"Serving on http://{host}:{port}")
     uvicorn.run(
         "quancheng.app:app_from_env",
@@ -170,7 +188,16 @@ def _serve(data_dir: Path, host: str, port: int, *, workers: int, demo: bool) ->
         port=port,
         workers=workers,
         log_level="info",
-        proxy_headers=False,
+        # Every worker applies it; our access line replaces uvicorn's, which logs query strings.
+        log_config=log_config(log_format),
+        access_log=False,
+        # Forwarded headers only from the proxies named in QC_TRUSTED_PROXIES: anyone else
+        # could claim any address (and dodge the login limits) or scheme.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+        # A worker may take a while to import the app on a busy machine; uvicorn's default
+        # (5 s) killed slow starters again and again.
+        timeout_worker_healthcheck=60,
     )
 
 
@@ -443,7 +470,7 @@ def user_token(
 def _register_domain_commands() -> None:
     # The domain command modules import this one for its shared options, so they are
     # attached once `main` exists.
-    from quancheng.commands import data, harvest, ledger, sharing, simulate
+    from quancheng.commands import backup, data, harvest, ledger, sharing, simulate
 
     main.add_command(data.ingest)
     main.add_command(data.rollback)
@@ -453,6 +480,8 @@ def _register_domain_commands() -> None:
     main.add_command(sharing.sharing)
     main.add_command(harvest.harvest)
     main.add_command(simulate.simulate)
+    main.add_command(backup.backup)
+    main.add_command(backup.restore)
 
 
 _register_domain_commands()

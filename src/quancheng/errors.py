@@ -96,6 +96,13 @@ class PayloadTooLarge(PlatformError):
     code = "payload_too_large"
 
 
+class InsufficientStorage(PlatformError):
+    """The server's disk is full: nothing was stored, the previous data stays as it was."""
+
+    status = 507
+    code = "insufficient_storage"
+
+
 class RateLimited(PlatformError):
     """Too many attempts; try again later."""
 

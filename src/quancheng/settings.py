@@ -243,6 +243,25 @@ class Settings(BaseSettings):
         "roll-ups and retention, sensor open data. One worker per data dir runs them (a lock "
         "file); with several machines on one database, leave it on in one and false elsewhere.",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a Prometheus scraper sends to read `/metrics` "
+        "(`Authorization: Bearer <token>`). Empty: only signed-in platform administrators may "
+        "read the metrics.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Format of the server's log lines: `text` for people, `json` (one object "
+        "per line with the request id) for log collectors.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses of the reverse proxies (nginx) in front of `quancheng serve`, "
+        "comma-separated, e.g. `127.0.0.1`: their `X-Forwarded-For` names the client's "
+        "address (login and portal limits count per client, not per proxy) and "
+        "`X-Forwarded-Proto` the scheme of links. Empty: forwarded headers are ignored. "
+        "Cookies are marked Secure by `QC_SECURE_COOKIES`, never by a header.",
+    )
 
     @model_validator(mode="after")
     def _check_secret(self) -> Settings:

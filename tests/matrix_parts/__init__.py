@@ -26,6 +26,8 @@ PARTS = (
     "telemetry",
     "ops",
     "board",
+    "observability",
+    "backup",
 )
 
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from quancheng.app import Services
 from quancheng.db.models import OpsAlarm, OpsEntity, OpsRule
@@ -543,3 +544,44 @@ def test_entity_writes_reach_the_alarms_through_the_observer(
     assert (alarm.entity_id, alarm.dedupe_key) == (lamp, f"flag:lampFailure|{lamp}")
     assert alarm.raised_at == T0
     assert alarm.department == "gaj"
+
+
+def test_two_server_processes_raising_the_same_alarm_open_it_once(
+    services: Services, city: SmallCity, settings: Any
+) -> None:
+    """Each worker has its own engine; the database keeps one open alarm per dedupe key."""
+    add_entity(services, city, LAMP, type=STREETLIGHT, dept="gaj")
+    other = Services.from_settings(settings)
+    engines = [services.alarms, other.alarms]
+    start = threading.Barrier(len(engines))
+    failure = obs(city, LAMP, "lampFailure", True, minutes(0), type=STREETLIGHT, dept="gaj")
+
+    def raise_it(engine: AlarmEngine) -> None:
+        start.wait()
+        for _ in range(20):
+            engine.observe([failure])
+
+    try:
+        threads = [threading.Thread(target=raise_it, args=(e,)) for e in engines]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        [alarm] = all_alarms(engine=services.alarms, city=city)
+        assert alarm.state == "active" and alarm.occurrences == 40
+        assert services.alarms.failures == 0 and other.alarms.failures == 0
+        # The index itself: a second open alarm with the same key is refused.
+        with pytest.raises(IntegrityError), services.db.transaction() as s:
+            s.add(
+                OpsAlarm(
+                    entity_id=LAMP,
+                    department_id=city.departments["gaj"],
+                    dedupe_key=alarm.dedupe_key,
+                    kind="flag",
+                    severity="major",
+                    state="acknowledged",
+                )
+            )
+    finally:
+        other.alarms.webhooks.close()
+        other.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -632,15 +631,12 @@ def test_ingest_batch_of_ten_thousand_points(
             )
     messages.append({"id": "urn:ngsi-ld:Streetlight:unknown", "powerState": "on"})
     messages.append({"id": "urn:ngsi-ld:Streetlight:b1", "illuminanceLevel": 5})
-    started = time.perf_counter()
     result = store.ingest_batch(steward, messages)
-    elapsed = time.perf_counter() - started
     assert result.points == 5000 and result.accepted == 2500
     assert result.unknown == ["urn:ngsi-ld:Streetlight:unknown"]
     assert [r["id"] for r in result.rejected] == ["urn:ngsi-ld:Streetlight:b1"]
     assert len(recorder.batches) == 1 and len(recorder.all) == 5000
     assert store.get(steward, "urn:ngsi-ld:Streetlight:b7")["illuminanceLevel"]["value"] == 0.8
-    assert elapsed < 5, elapsed
     # 10k points in one call: each of 1,000 messages carries 10 attributes.
     many = [
         {
@@ -652,6 +648,8 @@ def test_ingest_batch_of_ten_thousand_points(
     assert store.ingest_batch(steward, many).points == 10_000
     refused = store.ingest_batch(city.principals["env_steward"], many[:3])
     assert refused.accepted == 0 and len(refused.rejected) == 3
+    with pytest.raises(PermissionDenied):
+        store.ingest_batch(city.principals["env_steward"], many[:3], refuse_foreign=True)
 
 
 @given(st.floats(-1e6, 1e6, allow_nan=False), st.floats(-1e6, 1e6, allow_nan=False))

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quancheng.errors import ConfigurationError
@@ -170,6 +170,7 @@ def test_add_is_strictly_monotonic_in_n(start: date, n: int) -> None:
     assert CAL.add_workdays(start, n) < CAL.add_workdays(start, n + 1)
 
 
+@settings(deadline=None)  # counts days over decades: slow on a busy machine, not wrong
 @given(start=any_day, end=any_day)
 def test_between_is_zero_backwards_and_bounded_by_calendar_days(start: date, end: date) -> None:
     count = CAL.workdays_between(start, end)

@@ -57,7 +57,10 @@ class Broker:
             "log_type error",
             "log_type warning",
             "log_type notice",
-            "max_queued_messages 10000",
+            # As docs/operations.md advises for the platform's subscription: enough QoS 1
+            # messages in flight to it, and a deep queue while it is away (not 1,000).
+            "max_inflight_messages 1000",
+            "max_queued_messages 1000000",
         ]
         if os.geteuid() == 0:
             # Run as root, mosquitto switches to the `mosquitto` user, who cannot write here.

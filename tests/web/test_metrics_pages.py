@@ -33,8 +33,8 @@ def test_scorecards_show_the_citys_figures_and_each_departments_score(
     web = browser(client)
     login(web, "gaj_user")
 
-    page = web.get("/metrics")
-    police = web.get("/metrics/gaj")
+    page = web.get("/governance")
+    police = web.get("/governance/gaj")
 
     assert page.status_code == 200
     assert "济南市人民政府" in page.text  # the layout's city name, not shadowed by the figures
@@ -43,7 +43,7 @@ def test_scorecards_show_the_citys_figures_and_each_departments_score(
     assert figure(page.text, "sharing_rate") == "100.0%"
     assert figure(page.text, "on_time_rate") == "100.0%"
     assert figure(page.text, "grants_active") == "1"
-    assert "济南市公安局" in page.text and 'href="/metrics/gaj"' in page.text
+    assert "济南市公安局" in page.text and 'href="/governance/gaj"' in page.text
     assert police.status_code == 200
     assert figure(police.text, "requests_received") == "1"
     assert figure(police.text, "overdue") == "0"
@@ -51,10 +51,10 @@ def test_scorecards_show_the_citys_figures_and_each_departments_score(
 
 def test_scorecards_are_for_government_users(client: TestClient, city: SmallCity) -> None:
     web = browser(client)
-    anonymous = web.get("/metrics", follow_redirects=False)
+    anonymous = web.get("/governance", follow_redirects=False)
     login(web, "citizen")
-    citizen = web.get("/metrics")
-    unknown_for_citizen = web.get("/metrics/gaj")
+    citizen = web.get("/governance")
+    unknown_for_citizen = web.get("/governance/gaj")
 
     assert anonymous.status_code in (302, 303, 307)
     assert citizen.status_code == 403
@@ -67,10 +67,27 @@ def test_an_unknown_department_has_no_scorecard_and_both_languages_render(
     web = browser(client)
     login(web, "admin")
 
-    chinese = web.get("/metrics")
+    chinese = web.get("/governance")
     web.get("/lang/en")
-    english = web.get("/metrics")
+    english = web.get("/governance")
 
-    assert web.get("/metrics/nowhere").status_code == 404
+    assert web.get("/governance/nowhere").status_code == 404
     assert "共享考核评分" in chinese.text
     assert "Sharing scorecards" in english.text and "共享考核评分" not in english.text
+
+
+def test_old_scorecard_bookmarks_lead_to_the_governance_pages(
+    client: TestClient, city: SmallCity
+) -> None:
+    web = browser(client)
+    login(web, "gaj_user")
+
+    city_page = web.get("/metrics")
+    department = web.get("/metrics/gaj")
+    followed = web.get("/metrics/gaj", follow_redirects=True)
+
+    # 308 keeps the method; the bare /metrics is Prometheus text for scrapers (not HTML).
+    assert (city_page.status_code, city_page.headers["location"]) == (308, "/governance")
+    assert (department.status_code, department.headers["location"]) == (308, "/governance/gaj")
+    assert followed.status_code == 200 and figure(followed.text, "requests_received") == "0"
+    assert client.get("/metrics/gaj").status_code == 404  # a scraper gets no page

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from quancheng.db.models import OpsEntity
 from quancheng.demo.devices import seed_devices
+from quancheng.operations.model import STREETLIGHT, Observation
+from quancheng.web import ops_pages
 from quancheng.web.ops_pages import STREAM_RETRY_MS
 from tests.support.city import SmallCity
 from tests.web.support import browser, login
@@ -125,3 +132,54 @@ def test_board_json_and_the_stream_carry_the_same_figures(
     assert len(events) == 1
     pushed = json.loads(events[0][len("data: ") :])
     assert pushed["summary"]["lamps"] == data["summary"]["lamps"]
+
+
+def test_a_new_alarm_reaches_the_screen_before_the_next_refresh(
+    client: TestClient, city: SmallCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the regular refresh an hour away, only the alarm push can bring the news."""
+    monkeypatch.setattr(ops_pages, "STREAM_INTERVAL_SECONDS", 3600.0)
+    monkeypatch.setattr(ops_pages, "STREAM_HOLD_SECONDS", 7200.0)
+    _seed(city)
+    services = city.services
+    with services.db.reader() as s:
+        lamp = s.scalars(select(OpsEntity).where(OpsEntity.type == STREETLIGHT).limit(1)).one()
+        s.expunge(lamp)
+    web = browser(client)
+    login(web, "admin")
+    boards: list[dict[str, Any]] = []
+    first = threading.Event()
+
+    def watch() -> None:
+        headers = {"Accept": "text/event-stream"}
+        with web.stream("GET", "/ops/stream", headers=headers) as response:
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    boards.append(json.loads(line[len("data: ") :]))
+                    first.set()
+                    if len(boards) == 2:
+                        return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    assert first.wait(30)
+    assert all(a.get("entity_id") != lamp.id for a in boards[0]["alarms"])
+    failure = Observation(
+        lamp.id,
+        STREETLIGHT,
+        lamp.department_id,
+        lamp.district,
+        lamp.group_id,
+        "lampFailure",
+        True,
+        datetime.now(UTC),
+    )
+    services.alarms.observe([failure])
+    watcher.join(30)
+    assert len(boards) == 2, "the alarm was not pushed"
+    [pushed] = [a for a in boards[1]["alarms"] if a.get("entity_id") == lamp.id]
+    # Named on the screen by its cause, in the page's language (the labels in its config).
+    assert (pushed["cause"], pushed["rule_name"]) == ("lampFailure", None)
+    config = _config(web.get("/ops").text)
+    labels = config["labels"]
+    assert isinstance(labels, dict) and labels["cause_lampFailure"] == "灯具故障"

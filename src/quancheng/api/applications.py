@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
-from quancheng.api.schemas import TokenIssued
+from quancheng.api.schemas import API_ERRORS, TokenIssued
 from quancheng.opendata.applications import ApplicationView
 
-router = APIRouter(prefix="/portal", tags=["open data"])
+router = APIRouter(prefix="/portal", tags=["open data"], responses=API_ERRORS)
 
 
 class Agreement(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
 from quancheng.api.schemas import (
+    API_ERRORS,
     DatasetCreate,
     DatasetFieldsIn,
     DatasetPublic,
@@ -24,7 +25,7 @@ from quancheng.catalog.service import SearchQuery
 from quancheng.identity.roles import Permission
 from quancheng.identity.service import DepartmentFields
 
-router = APIRouter(tags=["catalog"])
+router = APIRouter(tags=["catalog"], responses=API_ERRORS)
 
 
 class ClassificationPublic(BaseModel):

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from quancheng import __version__
 from quancheng.api.data import jsonable
 from quancheng.api.deps import get_services, resolve_principal
+from quancheng.api.schemas import CkanErrorBody, error_responses
 from quancheng.catalog.model import PORTAL_OPEN_TYPES, EntryStatus, OpenType
 from quancheng.db.models import CatalogEntry, Classification, Dataset, DataVersion, Department
 from quancheng.errors import (
@@ -39,7 +40,7 @@ from quancheng.identity.roles import Permission, Principal
 from quancheng.identity.service import find_department
 from quancheng.opendata import ckan
 
-router = APIRouter(tags=["ckan"])
+router = APIRouter(tags=["ckan"], responses=error_responses(CkanErrorBody, 400, 403, 404, 409))
 
 MAX_ROWS = 1000
 DATASTORE_DEFAULT_LIMIT = 100
@@ -166,7 +167,21 @@ async def _params(request: Request) -> dict[str, Any]:
                 if not isinstance(body, dict):
                     raise BadRequest("Bad request - JSON Error: the body must be an object")
                 params.update(body)
+    for key, value in params.items():
+        if _has_nul(value):
+            # PostgreSQL text cannot hold NUL: refuse here rather than fail in the database.
+            raise _invalid(key, f"{key}: must not contain NUL characters")
     return params
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _principal(request: Request) -> Principal:

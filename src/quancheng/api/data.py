@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import itertools
 import tempfile
 from collections.abc import Iterator
@@ -16,15 +17,16 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
+from quancheng.api.schemas import API_ERRORS
 from quancheng.datastore import export
 from quancheng.datastore.params import encode_cursor
 from quancheng.datastore.reads import RowsResult
 from quancheng.datastore.schema import Column
 from quancheng.datastore.service import DatasetInfo, JobInfo, VersionInfo
-from quancheng.errors import BadRequest, PayloadTooLarge
+from quancheng.errors import BadRequest, InsufficientStorage, PayloadTooLarge
 from quancheng.identity.roles import Permission
 
-router = APIRouter(tags=["data"])
+router = APIRouter(tags=["data"], responses=API_ERRORS)
 
 UPLOAD_CHUNK = 1 << 20
 
@@ -312,6 +314,14 @@ def spool_file(source: BinaryIO, filename: str, directory: Path, limit: int) -> 
                 if written > limit:
                     raise PayloadTooLarge(f"the file is larger than the limit of {limit} bytes")
                 handle.write(chunk)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise InsufficientStorage(
+                "the server has no room for this file; nothing was stored",
+                details={"received_bytes": written},
+            ) from exc
+        raise
     except BaseException:
         path.unlink(missing_ok=True)
         raise

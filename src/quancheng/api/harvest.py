@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
+from quancheng.api.schemas import API_ERRORS
 from quancheng.db.models import HarvestRun, HarvestSource
 from quancheng.opendata.harvest import department_names
 
-router = APIRouter(prefix="/harvest", tags=["harvest"])
+router = APIRouter(prefix="/harvest", tags=["harvest"], responses=API_ERRORS)
 
 
 class SourcePublic(BaseModel):

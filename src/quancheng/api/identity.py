@@ -5,11 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
-from quancheng.api.schemas import Me, TokenCreate, TokenIssued, TokenPublic, UserCreate, UserPublic
+from quancheng.api.schemas import (
+    API_ERRORS,
+    Me,
+    TokenCreate,
+    TokenIssued,
+    TokenPublic,
+    UserCreate,
+    UserPublic,
+)
 from quancheng.errors import FieldError, NotAuthenticated, ValidationFailed
 from quancheng.identity.roles import Permission, Role
 
-router = APIRouter(tags=["identity"])
+router = APIRouter(tags=["identity"], responses=API_ERRORS)
 
 
 @router.get("/me", response_model=Me)

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from quancheng.api.deps import ServicesDep
+from quancheng.api.schemas import API_ERRORS
 from quancheng.errors import BadRequest
 
-router = APIRouter(prefix="/ledger", tags=["ledger"])
+router = APIRouter(prefix="/ledger", tags=["ledger"], responses=API_ERRORS)
 NOTE_MEDIA_TYPE = "text/plain; charset=utf-8"
 MAX_NOTE_BYTES = 64 * 1024
 

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
+from quancheng.api.schemas import API_ERRORS
 from quancheng.api.sharing import PartyPublic
 from quancheng.sharing.metrics import require_government
 
-router = APIRouter(prefix="/metrics", tags=["metrics"])
+router = APIRouter(prefix="/metrics", tags=["metrics"], responses=API_ERRORS)
 
 
 class DepartmentScorePublic(BaseModel):

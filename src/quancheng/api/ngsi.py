@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
+from quancheng.api.schemas import PROBLEM_RESPONSES
 from quancheng.errors import (
     BadRequest,
     Conflict,
@@ -78,6 +79,12 @@ def problem_response(exc: PlatformError) -> JSONResponse:
     return JSONResponse(problem_details(exc), status_code=exc.status)
 
 
+def _has_nul(request: Request) -> bool:
+    """Whether the path or a query parameter holds a NUL character."""
+    items = request.query_params.multi_items()
+    return "\x00" in request.url.path or any("\x00" in k + v for k, v in items)
+
+
 class NgsiRoute(APIRoute):
     """A route whose errors (including auth and body validation) are ProblemDetails."""
 
@@ -86,6 +93,10 @@ class NgsiRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def wrapped(request: Request) -> Response:
+            if _has_nul(request):
+                # PostgreSQL text cannot hold NUL: refuse here rather than fail in the database.
+                nul = ngsi.bad("NUL characters are not allowed", code="InvalidRequest")
+                return problem_response(nul)
             try:
                 return await handler(request)
             except PlatformError as exc:
@@ -111,7 +122,9 @@ class NgsiRoute(APIRoute):
         return wrapped
 
 
-router = APIRouter(prefix=PREFIX, tags=["ngsi-ld"], route_class=NgsiRoute)
+router = APIRouter(
+    prefix=PREFIX, tags=["ngsi-ld"], route_class=NgsiRoute, responses=PROBLEM_RESPONSES
+)
 
 JsonBody = Annotated[Any, Body()]
 
@@ -266,7 +279,15 @@ def delete_entity(entity_id: str, principal: PrincipalDep, services: ServicesDep
     return Response(status_code=204)
 
 
-@router.post("/entityOperations/upsert")
+@router.post(
+    "/entityOperations/upsert",
+    status_code=201,
+    responses={
+        201: {"description": "The ids of the entities created"},
+        204: {"description": "Every entity was updated"},
+        207: {"description": "Some entities failed: `success` ids and `errors`"},
+    },
+)
 def upsert_entities(
     request: Request,
     body: JsonBody,

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
 from quancheng.api.ngsi import LD_CONTEXT_REL, PREFIX, NgsiRoute, context_url
+from quancheng.api.schemas import PROBLEM_RESPONSES
 from quancheng.db.models import OpsEntity
 from quancheng.errors import BadRequest, NotFound
 from quancheng.operations.ngsi import require_government
@@ -22,7 +23,9 @@ from quancheng.operations.telemetry import BUCKETS, MAX_INSTANCES, time_window, 
 if TYPE_CHECKING:
     from quancheng.app import Services
 
-router = APIRouter(prefix=PREFIX, tags=["ngsi-ld"], route_class=NgsiRoute)
+router = APIRouter(
+    prefix=PREFIX, tags=["ngsi-ld"], route_class=NgsiRoute, responses=PROBLEM_RESPONSES
+)
 
 # aggrPeriodDuration (ISO 8601 durations) the roll-ups answer, as TelemetryStore buckets.
 PERIODS = {"PT1M": "1m", "PT5M": "5m", "PT15M": "15m", "PT1H": "1h", "PT6H": "6h", "P1D": "1d"}

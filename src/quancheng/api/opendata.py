@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from quancheng.api.deps import ServicesDep
+from quancheng.api.schemas import API_ERRORS
 from quancheng.errors import NotFound
 from quancheng.opendata.dcat import (
     RDF_FORMATS,
@@ -21,7 +22,7 @@ from quancheng.opendata.portal import OpenCatalog
 if TYPE_CHECKING:
     from quancheng.app import Services
 
-router = APIRouter(tags=["open data"])
+router = APIRouter(tags=["open data"], responses=API_ERRORS)
 
 PageQuery = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")]
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
-from quancheng.errors import BadRequest
+from quancheng.api.schemas import API_ERRORS
+from quancheng.errors import BadRequest, HttpError, PayloadTooLarge
 from quancheng.operations.alarms import AlarmView, RuleView
+from quancheng.operations.ngsi import require_government
 
-router = APIRouter()
+router = APIRouter(responses=API_ERRORS)
 
 # ==== Rules and alarms (/ops/rules, /ops/alarms) — BEGIN ===================================
 
@@ -525,3 +529,126 @@ def schedule_plan(
 
 
 # ==== Commands and schedules — END ===========================================================
+
+
+# ==== Device telemetry over HTTP (/ops/telemetry) ============================================
+
+MAX_TELEMETRY_BYTES = 32 * 1024 * 1024
+MAX_TELEMETRY_MESSAGES = 20_000
+SYNC_SECONDS = 30.0
+
+
+class TelemetryResult(BaseModel):
+    """What a device batch did: messages and points stored, ids unknown or refused."""
+
+    accepted: int = Field(description="Messages stored.")
+    points: int = Field(description="Data points they carried into the history.")
+    unknown: list[str] = Field(description="Ids of messages naming no known entity.")
+    rejected: list[dict[str, Any]] = Field(description="Refused messages: {id, error}.")
+
+
+_TELEMETRY_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "maxItems": MAX_TELEMETRY_MESSAGES,
+                "items": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "type": {"type": "string"},
+                        "attrs": {"type": "object"},
+                    },
+                },
+            },
+            "example": [
+                {
+                    "id": "urn:ngsi-ld:Streetlight:jinan-000001",
+                    "type": "Streetlight",
+                    "attrs": {
+                        "powerConsumption": {"value": 86.5, "observedAt": "2026-11-30T11:00:00Z"},
+                        "lampFailure": False,
+                    },
+                }
+            ],
+        }
+    },
+}
+
+
+@router.post(
+    "/ops/telemetry",
+    response_model=TelemetryResult,
+    tags=["operations"],
+    openapi_extra={"requestBody": _TELEMETRY_BODY},
+)
+async def ingest_telemetry(
+    request: Request, services: ServicesDep, actor: PrincipalDep
+) -> TelemetryResult:
+    """Device messages in one batch (gateways, the simulator): the telemetry fast path.
+
+    Each message is `{"id", "type"?, "attrs": {name: value | {value, observedAt, unitCode}}}`
+    for an existing entity the caller may write (one that is not refuses the batch: 403,
+    nothing stored). Unknown ids and invalid messages are reported, the rest stored. The
+    answer comes once the points are in the
+    history (so what is acknowledged survives a crash); 503 when the history could not be
+    written in time (send the batch again: writes are idempotent).
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_TELEMETRY_BYTES:
+        raise PayloadTooLarge(f"a telemetry batch is at most {MAX_TELEMETRY_BYTES} bytes")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_TELEMETRY_BYTES:
+            raise PayloadTooLarge(f"a telemetry batch is at most {MAX_TELEMETRY_BYTES} bytes")
+    try:
+        messages = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest("the body is not JSON", code="invalid_json") from exc
+    if not isinstance(messages, list):
+        raise BadRequest("the body must be an array of device messages", code="invalid_batch")
+    if len(messages) > MAX_TELEMETRY_MESSAGES:
+        raise PayloadTooLarge(f"a telemetry batch holds at most {MAX_TELEMETRY_MESSAGES} messages")
+    result = await run_in_threadpool(
+        lambda: services.entities.ingest_batch(actor, messages, refuse_foreign=True)
+    )
+    if result.points and not await run_in_threadpool(services.telemetry.sync, SYNC_SECONDS):
+        raise HttpError(
+            503,
+            "telemetry_not_written",
+            "the history could not be written in time; send the batch again",
+        )
+    return TelemetryResult(
+        accepted=result.accepted,
+        points=result.points,
+        unknown=result.unknown,
+        rejected=result.rejected,
+    )
+
+
+class TelemetryStats(BaseModel):
+    """How ingestion is going in this server process."""
+
+    points_received: int
+    points_written: int
+    duplicates_dropped: int
+    points_dropped: int
+    write_errors: int
+    queue_length: int
+    last_flush_at: dt.datetime | None
+    mqtt: dict[str, Any] | None = Field(
+        None, description="The MQTT bridge's counters, when this process runs it."
+    )
+
+
+@router.get("/ops/telemetry/stats", response_model=TelemetryStats, tags=["operations"])
+def telemetry_stats(services: ServicesDep, actor: PrincipalDep) -> TelemetryStats:
+    """Telemetry counters of this server process (government users)."""
+    require_government(actor)
+    bridge_stats = getattr(services.commands.transport, "stats", None)
+    mqtt = bridge_stats.as_dict() if bridge_stats is not None else None
+    return TelemetryStats(**services.telemetry.stats(), mqtt=mqtt)

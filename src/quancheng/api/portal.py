@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
+from quancheng.api.schemas import API_ERRORS
 from quancheng.errors import NotAuthenticated, PermissionDenied
 from quancheng.identity.roles import Principal
 from quancheng.opendata.interaction_model import (
@@ -18,7 +19,7 @@ from quancheng.opendata.interaction_model import (
     URL_MAX,
 )
 
-router = APIRouter(prefix="/portal", tags=["portal"])
+router = APIRouter(prefix="/portal", tags=["portal"], responses=API_ERRORS)
 
 # Generous edge limits: the service refuses anything past its own limits with field errors,
 # these only keep absurd bodies out of memory.

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
+from quancheng.api.schemas import API_ERRORS
 from quancheng.identity.roles import Permission
 from quancheng.opendata.usage import UsageFigures, parse_period
 from quancheng.web.i18n import translations
 from quancheng.web.index_pages import LAYER_TEXT, advice, label
 
-router = APIRouter(prefix="/portal", tags=["portal"])
+router = APIRouter(prefix="/portal", tags=["portal"], responses=API_ERRORS)
 
 
 class IndicatorOut(BaseModel):

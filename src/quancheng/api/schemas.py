@@ -369,3 +369,46 @@ class TokenPublic(BaseModel):
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+
+
+class ErrorInfo(BaseModel):
+    """What went wrong: a stable code, a message and optional details."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The API error body of every `/api/v1` route (errors.PlatformError.body)."""
+
+    error: ErrorInfo
+
+
+class ProblemDetails(BaseModel):
+    """An NGSI-LD error (RFC 7807 ProblemDetails) with our `error` member alongside."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    error: ErrorInfo
+
+
+class CkanErrorBody(BaseModel):
+    """A failed CKAN action: `success` is false and `error` carries CKAN's `__type`."""
+
+    help: str
+    success: bool
+    error: dict[str, Any]
+
+
+def error_responses(model: type[BaseModel], *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses=` entries documenting our error statuses with their body."""
+    return {status: {"model": model, "description": "Error"} for status in statuses}
+
+
+# Statuses any route may answer with: malformed input, no or bad token, not allowed, not
+# found or not visible, conflicting state, too large, invalid fields, too many attempts.
+API_ERRORS = error_responses(ErrorBody, 400, 401, 403, 404, 409, 413, 422, 429)
+PROBLEM_RESPONSES = error_responses(ProblemDetails, 400, 401, 403, 404, 409, 413, 422, 429)

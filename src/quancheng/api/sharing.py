@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
+from quancheng.api.schemas import API_ERRORS
 from quancheng.sharing.model import Action
 
-router = APIRouter(prefix="/sharing", tags=["sharing"])
+router = APIRouter(prefix="/sharing", tags=["sharing"], responses=API_ERRORS)
 
 
 class PartyPublic(BaseModel):

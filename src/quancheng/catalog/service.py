@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -380,6 +380,14 @@ class CatalogService:
     @staticmethod
     def _next_code(s: Session, classification: str) -> str:
         prefix = f"{classification}/"
+        if s.get_bind().dialect.name == "postgresql":
+            # Two workers creating entries at once would both read the same maximum: the
+            # lock (held to the end of the transaction) makes them take turns. SQLite has
+            # one writer at a time already.
+            s.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                {"key": f"catalog-code:{classification}"},
+            )
         last = s.scalar(
             select(func.max(CatalogEntry.code)).where(CatalogEntry.code.like(f"{prefix}%"))
         )

@@ -19,10 +19,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from quancheng.operations.model import entity_state
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -721,9 +725,19 @@ class OpsEntity(Base):
     lat: Mapped[float | None] = mapped_column(Float, default=None)
     # The entity's attributes in NGSI-LD normalized form, latest value of each.
     attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A streetlight's on/off/faulty (empty for other types), kept beside its attributes so the
+    # big screen counts 300k lamps without reading their JSON; set on every write.
+    state: Mapped[str] = mapped_column(String(16), default="", server_default="")
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(OpsEntity, "before_insert")
+@event.listens_for(OpsEntity, "before_update")
+def _entity_state(mapper: Any, connection: Any, target: OpsEntity) -> None:
+    """Keep the state column in step with the attributes on every ORM write."""
+    target.state = entity_state(target.type, target.attrs)
 
 
 class OpsSubscription(Base):
@@ -775,6 +789,16 @@ class OpsAlarm(Base):
     """An alarm: active → acknowledged → cleared; one open alarm per rule, entity and cause."""
 
     __tablename__ = "ops_alarms"
+    __table_args__ = (
+        # One open alarm per dedupe key, even when two server processes raise it at once.
+        Index(
+            "ux_ops_alarms_open",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text("state != 'cleared'"),
+            postgresql_where=text("state != 'cleared'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("ops_rules.id"), default=None)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select
 
 from quancheng.db.models import Department, OpsEntity
+from quancheng.operations.model import entity_state
 from quancheng.operations.simulator import Physics, build_fleet, entity
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ def seed_devices(
                     "lon": device.lon,
                     "lat": device.lat,
                     "attrs": attrs,
+                    # A Core insert passes no ORM event: the lamp state is set here.
+                    "state": entity_state(device.type, attrs),
                     "last_seen_at": moment,
                     "created_at": moment,
                     "modified_at": moment,

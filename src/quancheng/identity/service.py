@@ -29,6 +29,7 @@ from quancheng.errors import (
     RateLimited,
     ValidationFailed,
 )
+from quancheng.identity.passwords import password_problem
 from quancheng.identity.roles import ROLE_PERMISSIONS, Permission, Principal, Role
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 TOKEN_PREFIX = "qc_"  # noqa: S105 (marks our tokens in logs and scanners)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
-MIN_PASSWORD = 8
 
 
 class DepartmentKind(StrEnum):
@@ -254,10 +254,8 @@ class IdentityService:
             )
         elif s.scalar(select(User.id).where(User.username == username)):
             errors.append(FieldError("username", "duplicate", f"{username} is taken"))
-        if len(password) < MIN_PASSWORD:
-            errors.append(
-                FieldError("password", "too_short", f"at least {MIN_PASSWORD} characters")
-            )
+        if (problem := password_problem(password, username=username)) is not None:
+            errors.append(problem)
         dept = find_department(s, department) if department is not None else None
         if department is not None and dept is None:
             errors.append(FieldError("department", "unknown", f"no department {department}"))
@@ -297,11 +295,8 @@ class IdentityService:
 
     def set_password(self, username: str, password: str) -> None:
         """Replace a user's password and end their sessions."""
-        if len(password) < MIN_PASSWORD:
-            raise ValidationFailed(
-                "invalid password",
-                errors=[FieldError("password", "too_short", f"at least {MIN_PASSWORD} characters")],
-            )
+        if (problem := password_problem(password, username=username)) is not None:
+            raise ValidationFailed("invalid password", errors=[problem])
         with self.db.transaction() as s:
             user = s.scalar(select(User).where(User.username == username))
             if user is None:

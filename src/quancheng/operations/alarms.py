@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quancheng.datastore.service import DatastoreService
@@ -681,6 +682,21 @@ class AlarmEngine:
         if not _effective(decisions, open_keys):
             # Most observations are in range with nothing open: no write transaction for them.
             return 0
+        for attempt in range(3):
+            try:
+                changed, notices = self._write_decisions(decisions, entity_ids)
+                break
+            except IntegrityError:
+                # Another server process opened the same alarm between our read and write
+                # (the partial unique index on open dedupe keys refused the second): read again.
+                if attempt == 2:
+                    raise
+        self._send(notices)
+        return changed
+
+    def _write_decisions(
+        self, decisions: Sequence[_Decision], entity_ids: set[str]
+    ) -> tuple[int, list[tuple[str, dict[str, Any]]]]:
         notices: list[tuple[str, dict[str, Any]]] = []
         changed = 0
         with self.db.transaction() as s:
@@ -692,11 +708,13 @@ class AlarmEngine:
                     )
                 )
             }
+            repeats: dict[int, tuple[OpsAlarm, int]] = {}
             for d in decisions:
                 alarm = open_alarms.get(d.key)
                 if d.raise_ and alarm is not None:
                     if d.count_repeat:
-                        alarm.occurrences += 1
+                        _, n = repeats.get(id(alarm), (alarm, 0))
+                        repeats[id(alarm)] = (alarm, n + 1)
                         alarm.last_seen_at = max(alarm.last_seen_at, d.at)
                         if d.value is not None:
                             alarm.value = d.value
@@ -726,8 +744,11 @@ class AlarmEngine:
                     del open_alarms[d.key]
                     notices.extend(self._webhook_notices(s, EVENT_CLEARED, alarm, d.rule))
                     changed += 1
-        self._send(notices)
-        return changed
+            for alarm, n in repeats.values():
+                # Counted in SQL: two server processes repeating the same alarm at once
+                # must not overwrite each other's count (the row lock orders them).
+                alarm.occurrences = OpsAlarm.occurrences + n
+        return changed, notices
 
     # --- Helpers -----------------------------------------------------------------------------
 
@@ -857,8 +878,13 @@ class AlarmEngine:
         )
 
 
+_BUILTIN_ATTRIBUTES = frozenset({*STREETLIGHT_FLAGS, "status"})
+
+
 def _builtin(obs: Observation) -> list[_Decision]:
     """Streetlight failure flags and failure statuses, alarms without any rule."""
+    if obs.attribute not in _BUILTIN_ATTRIBUTES:
+        return []  # most readings (power, voltage …): nothing to decide
     base = _Decision(
         key="",
         raise_=False,

@@ -7,7 +7,6 @@ per-district figures and map clusters (grid cells), so it stays small with 300k 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -20,7 +19,7 @@ from sqlalchemy import Integer, cast, func, select
 
 from quancheng.datastore.service import DatastoreService
 from quancheng.db import Database
-from quancheng.db.models import OpsAlarm, OpsCommand, OpsEntity
+from quancheng.db.models import OpsAlarm, OpsCommand, OpsEntity, OpsRule
 from quancheng.errors import NotAuthenticated, PermissionDenied
 from quancheng.identity.roles import Principal
 from quancheng.ledger.log import Ledger
@@ -28,7 +27,6 @@ from quancheng.operations.model import (
     AIR_QUALITY,
     CONTROL_CABINET,
     STREETLIGHT,
-    STREETLIGHT_FLAGS,
     TRAFFIC_FLOW,
     WATER_LEVEL,
 )
@@ -60,9 +58,10 @@ def require_viewer(actor: Principal) -> None:
         )
 
 
-def _truthy(value: Any) -> bool:
-    """A JSON boolean as SQLite (1) or PostgreSQL ('true') hands it back."""
-    return value in (True, 1, "1", "true", "True")
+def _cause(dedupe_key: str) -> str:
+    """The flag or status of a built-in alarm ("flag:lampFailure|urn…" → "lampFailure")."""
+    head = dedupe_key.partition("|")[0]
+    return head.partition(":")[2]
 
 
 def _number(value: Any) -> float | None:
@@ -113,14 +112,18 @@ class OperationsBoard:
 
     # -- public ---------------------------------------------------------------------------
 
-    def board(self, actor: Principal, *, now: datetime | None = None) -> dict[str, Any]:
-        """The whole board for a government viewer (cached for a few seconds)."""
+    def board(
+        self, actor: Principal, *, now: datetime | None = None, fresh: bool = False
+    ) -> dict[str, Any]:
+        """The whole board for a government viewer (cached for a few seconds unless `fresh`:
+        an alarm just changed; the lamp figures may still come from their own cache)."""
         require_viewer(actor)
         moment = now or datetime.now(UTC)
         stamp = moment.timestamp()
         with self._lock:
-            if now is None and self._cached and stamp - self._cached[0] < CACHE_SECONDS:
-                return self._cached[1]
+            cached = self._cached
+            if now is None and not fresh and cached and stamp - cached[0] < CACHE_SECONDS:
+                return cached[1]
         data = self.compute(moment, reuse_lamps=now is None)
         with self._lock:
             if now is None:
@@ -215,21 +218,13 @@ class OperationsBoard:
     def lamp_figures(self) -> tuple[dict[str, dict[str, int]], list[dict[str, Any]]]:
         """Per-district counts and map clusters, from one grouped pass over the lamps.
 
-        Rows are grouped by district, map cell and state in the database; a lamp's state is
-        read from its attributes with one JSON extraction per row on SQLite (each extraction
-        parses the whole document: seven of them took seconds with 300k lamps).
+        Rows are grouped by district, map cell and the lamp's state column (on, off or
+        faulty, kept by every write beside the attributes) in the database: no lamp's JSON
+        is read, so 300k lamps take a fraction of a second.
         """
-        attrs = OpsEntity.attrs
-        paths = ("powerState", "status", *STREETLIGHT_FLAGS)
         cell_x = cast(OpsEntity.lon * CLUSTER_CELLS_PER_DEGREE, Integer)
         cell_y = cast(OpsEntity.lat * CLUSTER_CELLS_PER_DEGREE, Integer)
-        sqlite = self.db.dialect == "sqlite"
-        state: list[Any]
-        if sqlite:
-            state = [func.json_extract(attrs, *(f"$.{p}.value" for p in paths))]
-        else:
-            state = [attrs[(p, "value")].as_string() for p in paths]
-        keys = [OpsEntity.district, cell_x, cell_y, *state]
+        keys = [OpsEntity.district, cell_x, cell_y, OpsEntity.state]
         query = (
             select(*keys, func.count(), func.sum(OpsEntity.lon), func.sum(OpsEntity.lat))
             .where(OpsEntity.type == STREETLIGHT)
@@ -240,25 +235,19 @@ class OperationsBoard:
         districts: dict[str, dict[str, int]] = {}
         cells: dict[tuple[int, int], list[float]] = {}
         for row in rows:
-            district, cx, cy = row[0], row[1], row[2]
-            values = list(row[3 : 3 + len(state)])
-            count, lon_sum, lat_sum = row[-3], row[-2], row[-1]
-            if sqlite:
-                values = json.loads(values[0]) if isinstance(values[0], str) else [None] * 6
-            power, status, *flags = values
-            faulty = any(_truthy(f) for f in flags) or status not in (None, "", "ok")
-            lit = not faulty and power in ("on", "low")
+            district, cx, cy, state, count, lon_sum, lat_sum = tuple(row)
+            kind = state if state in ("on", "faulty") else "off"
             counts = districts.setdefault(
                 district or "", {"total": 0, "on": 0, "off": 0, "faulty": 0}
             )
             counts["total"] += count
-            counts["faulty" if faulty else "on" if lit else "off"] += count
+            counts[kind] += count
             if cx is None or cy is None or lon_sum is None:
                 continue
             cell = cells.setdefault((cx, cy), [0, 0, 0, 0.0, 0.0])
             cell[0] += count
-            cell[1] += count if power in ("on", "low") else 0
-            cell[2] += count if faulty else 0
+            cell[1] += count if kind == "on" else 0
+            cell[2] += count if kind == "faulty" else 0
             cell[3] += float(lon_sum)
             cell[4] += float(lat_sum)
         busiest = sorted(cells.values(), key=lambda c: -c[0])[:MAX_CLUSTERS]
@@ -438,8 +427,11 @@ class OperationsBoard:
             .group_by(OpsAlarm.state, OpsAlarm.severity)
         )
         latest_q = (
-            select(OpsAlarm, OpsEntity.type, OpsEntity.district, OpsEntity.attrs["name"])
+            select(
+                OpsAlarm, OpsEntity.type, OpsEntity.district, OpsEntity.attrs["name"], OpsRule.name
+            )
             .join(OpsEntity, OpsEntity.id == OpsAlarm.entity_id)
+            .outerjoin(OpsRule, OpsRule.id == OpsAlarm.rule_id)
             .where(OpsAlarm.state.in_(OPEN_ALARM_STATES))
             .order_by(OpsAlarm.raised_at.desc(), OpsAlarm.id.desc())
             .limit(MAX_ALARMS)
@@ -462,13 +454,17 @@ class OperationsBoard:
                     "severity": alarm.severity,
                     "state": alarm.state,
                     "message": alarm.message,
+                    # What the screen names the alarm by in its own language: the rule's name,
+                    # or the built-in cause (a failure flag or status) it has a label for.
+                    "rule_name": rule_name,
+                    "cause": _cause(alarm.dedupe_key) if alarm.rule_id is None else None,
                     "value": alarm.value,
                     "occurrences": alarm.occurrences,
                     "raised_at": _aware(alarm.raised_at).isoformat(timespec="seconds")  # type: ignore[union-attr]
                     if alarm.raised_at
                     else None,
                 }
-                for alarm, etype, district, name in s.execute(latest_q)
+                for alarm, etype, district, name, rule_name in s.execute(latest_q)
             ]
         return {"counts": counts, "latest": latest}
 

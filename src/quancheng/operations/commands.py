@@ -374,9 +374,8 @@ class CommandDesk:
     def _observe(self, observations: Sequence[Observation]) -> None:
         reports: dict[str, dict[str, Any]] = defaultdict(dict)
         latest: dict[str, datetime] = {}
-        for ob in sorted(observations, key=lambda o: o.observed_at):
-            if ob.attribute not in REPORT_ATTRIBUTES:
-                continue
+        relevant = [ob for ob in observations if ob.attribute in REPORT_ATTRIBUTES]
+        for ob in sorted(relevant, key=lambda o: o.observed_at):
             reports[ob.entity_id][ob.attribute] = ob.value
             latest[ob.entity_id] = _utc(ob.observed_at)
         if not reports:

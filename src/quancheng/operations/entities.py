@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from quancheng.datastore.service import DatastoreService
@@ -19,6 +19,7 @@ from quancheng.errors import BadRequest, Conflict, NotFound, PermissionDenied
 from quancheng.identity.roles import Permission, Principal
 from quancheng.ledger.log import Ledger
 from quancheng.operations import model, ngsi
+from quancheng.operations.latest import Known, LatestState
 from quancheng.operations.model import Observation, Observer
 from quancheng.operations.ngsi import require_government
 from quancheng.operations.subscriptions import SubscriptionService
@@ -96,6 +97,8 @@ class EntityStore:
         self.subscriptions = SubscriptionService(db=db)
         # Called after each committed write; the subscription notifier is the first.
         self.observers: list[Observer] = [self.subscriptions.observe]
+        # The device fast path's memory of entities; entity API writes make it forget.
+        self.latest = LatestState()
         self.observer_failures = 0
 
     def close(self) -> None:
@@ -184,6 +187,7 @@ class EntityStore:
             s.flush()
             observations = _observations(row, parsed.attrs, now)
             entity = _as_entity(row, ())
+        self.latest.forget([parsed.id])
         self._notify(observations)
         return entity
 
@@ -210,6 +214,7 @@ class EntityStore:
             _apply(row, attrs, now, replace=False)
             observations = _observations(row, attrs, now)
             entity = _as_entity(row, ())
+        self.latest.forget([entity_id])
         self._notify(observations)
         return entity
 
@@ -225,6 +230,7 @@ class EntityStore:
             s.execute(delete(OpsAlarm).where(OpsAlarm.entity_id == entity_id))
             s.execute(delete(OpsCommand).where(OpsCommand.entity_id == entity_id))
             s.delete(row)
+        self.latest.forget([entity_id])
 
     def upsert(
         self,
@@ -279,6 +285,7 @@ class EntityStore:
                     _apply(row, entity.attrs, now, replace=replace)
                     result.updated.append(entity.id)
                 observations.extend(_observations(row, entity.attrs, now))
+        self.latest.forget(parsed)
         self._notify(observations)
         return result
 
@@ -293,38 +300,46 @@ class EntityStore:
         department_id: int | None = None,
     ) -> bool:
         """Store one device message for an existing entity (False if the entity is unknown)."""
-        now = ngsi.now_utc()
-        try:
-            normalized = ngsi.device_attrs(
-                entity_type, attrs, now=now, future_seconds=self.settings.telemetry_future_seconds
-            )
-        except BadRequest as exc:
-            raise MalformedMessage(exc.message, details=exc.details) from exc
-        with self.db.transaction() as s:
-            row = s.get(OpsEntity, entity_id)
-            if row is None or row.type != entity_type:
-                return False
-            if department_id is not None and row.department_id != department_id:
-                raise PermissionDenied(
-                    f"entity {entity_id} belongs to another department",
-                    details={"permission": Permission.DATA_WRITE.value},
-                )
-            merged = _merge_newer(row.attrs, normalized)
-            _apply(row, merged, now, replace=False)
-            row.last_seen_at = _utc(now)
-            observations = _observations(row, normalized, now)
-        self._notify(observations)
-        return True
 
-    def ingest_batch(self, actor: Principal, messages: Any) -> IngestResult:
-        """Store a batch of device messages in one transaction (one query loads the entities).
+        def allowed(owner: int) -> bool:
+            return department_id is None or owner == department_id
+
+        message = {"id": entity_id, "type": entity_type, "attrs": attrs}
+        return self._ingest([message], allowed, strict=True).accepted == 1
+
+    def ingest_batch(
+        self, actor: Principal, messages: Any, *, refuse_foreign: bool = False
+    ) -> IngestResult:
+        """Store a batch of device messages in one transaction (the telemetry fast path).
 
         Each message is {"id": urn, "type"?: T, "attrs": {name: value | {value, observedAt,
-        unitCode}}} or the same with the attributes at the top level.
+        unitCode}}} or the same with the attributes at the top level. A message for an
+        entity the actor may not write is reported, or with `refuse_foreign` refuses the
+        whole batch (403, nothing stored: how the HTTP route answers).
         """
         actor.require(Permission.DATA_WRITE)
         if not isinstance(messages, list):
             raise ngsi.bad("the body must be an array of device messages")
+
+        def allowed(owner: int) -> bool:
+            return actor.can(Permission.DATA_WRITE, department_id=owner)
+
+        return self._ingest(messages, allowed, refuse_foreign=refuse_foreign)
+
+    def _ingest(
+        self,
+        messages: list[Any],
+        allowed: Callable[[int], bool],
+        *,
+        strict: bool = False,
+        refuse_foreign: bool = False,
+    ) -> IngestResult:
+        """Validate device messages, merge them into the latest state, tell the observers.
+
+        Late attributes (observed before the stored value) still reach the history but leave
+        the latest state alone. `strict` raises on the first refused message (one-message
+        callers) instead of reporting it.
+        """
         now = ngsi.now_utc()
         future = self.settings.telemetry_future_seconds
         result = IngestResult()
@@ -334,50 +349,66 @@ class EntityStore:
                 result.rejected.append({"id": None, "error": "a message needs an id"})
                 continue
             body = message.get("attrs")
-            if not isinstance(body, Mapping):
+            if body is None:
                 body = {k: v for k, v in message.items() if k not in ("id", "type", "@context")}
+            elif not isinstance(body, Mapping):
+                error = "a device message is a non-empty JSON object of attributes"
+                if strict:
+                    raise MalformedMessage(error)
+                result.rejected.append({"id": message["id"], "error": error})
+                continue
             wanted.append((message["id"], message.get("type"), body))
         observations: list[Observation] = []
-        with self.db.transaction() as s:
-            rows = _load_columns(s, list({w[0] for w in wanted}))
-            changes: dict[str, dict[str, Any]] = {}
-            for entity_id, declared, body in wanted:
-                row = rows.get(entity_id)
-                if row is None or (declared is not None and declared != row["type"]):
-                    result.unknown.append(entity_id)
-                    continue
-                if not actor.can(Permission.DATA_WRITE, department_id=row["department_id"]):
-                    result.rejected.append({"id": entity_id, "error": "permission_denied"})
-                    continue
-                try:
-                    attrs = ngsi.device_attrs(row["type"], body, now=now, future_seconds=future)
-                except BadRequest as exc:
-                    result.rejected.append({"id": entity_id, "error": exc.message})
-                    continue
-                row["attrs"] = _merge_newer(row["attrs"], attrs, into=row["attrs"])
-                _derive(row, attrs)
-                changes[entity_id] = row
-                result.accepted += 1
-                for obs in _observations_of(row, attrs, now):
-                    observations.append(obs)
-            if changes:
+        changes: dict[str, tuple[Known, dict[str, Any]]] = {}
+        ids = list({w[0] for w in wanted})
+        try:
+            with self.db.transaction() as s:
+                conn = s.connection()
+                known = self.latest.lookup(conn, ids)
+                for entity_id, declared, body in wanted:
+                    entity = known.get(entity_id)
+                    if entity is None or (declared is not None and declared != entity.type):
+                        result.unknown.append(entity_id)
+                        continue
+                    if not allowed(entity.department_id):
+                        if strict or refuse_foreign:
+                            raise PermissionDenied(
+                                f"entity {entity_id} belongs to another department",
+                                details={"permission": Permission.DATA_WRITE.value},
+                            )
+                        result.rejected.append({"id": entity_id, "error": "permission_denied"})
+                        continue
+                    try:
+                        attrs = ngsi.device_attrs(entity.type, body, now=now, future_seconds=future)
+                    except BadRequest as exc:
+                        if strict:
+                            raise MalformedMessage(exc.message, details=exc.details) from exc
+                        result.rejected.append({"id": entity_id, "error": exc.message})
+                        continue
+                    fresh = _newer(entity, attrs)
+                    entity.place(fresh)
+                    entity.follow(fresh)
+                    pending = changes.get(entity_id)
+                    if pending is None:
+                        changes[entity_id] = (entity, fresh)
+                    else:
+                        pending[1].update(fresh)
+                    result.accepted += 1
+                    observations.extend(_observations_of(entity, attrs, now))
                 stamp = _utc(now)
-                s.execute(
-                    update(OpsEntity),
-                    [
-                        {
-                            "id": r["id"],
-                            "attrs": r["attrs"],
-                            "district": r["district"],
-                            "group_id": r["group_id"],
-                            "lon": r["lon"],
-                            "lat": r["lat"],
-                            "last_seen_at": stamp,
-                            "modified_at": stamp,
-                        }
-                        for r in changes.values()
-                    ],
-                )
+                pending_changes = [c for c in changes.values() if c[1]]
+                if self.latest.write(conn, pending_changes, stamp) < len(pending_changes):
+                    # Deleted meanwhile (by another worker): those are unknown after all.
+                    gone = _gone(s, list(changes))
+                    if gone:
+                        self.latest.forget(gone)
+                        result.accepted -= sum(1 for w in wanted if w[0] in gone)
+                        result.unknown.extend(sorted(gone))
+                        observations = [o for o in observations if o.entity_id not in gone]
+        except BaseException:
+            # The remembered observation times may be ahead of what was committed.
+            self.latest.forget(ids)
+            raise
         result.points = len(observations)
         self._notify(observations)
         return result
@@ -475,44 +506,11 @@ def _derive(row: dict[str, Any], attrs: Mapping[str, Any]) -> None:
         row["lon"], row["lat"] = point
 
 
-def _merge_newer(
-    current: Mapping[str, Any], incoming: ngsi.Attrs, *, into: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Incoming attributes, except those older than what is stored (late messages)."""
-    out = into if into is not None else {}
-    for name, attr in incoming.items():
-        old = current.get(name)
-        new_at, old_at = attr.get("observedAt"), old.get("observedAt") if old else None
-        if new_at and old_at and ngsi.instant(old_at) > ngsi.instant(new_at):
-            continue
-        out[name] = attr
-    return out
-
-
 def _load(s: Session, ids: list[str]) -> dict[str, OpsEntity]:
     found: dict[str, OpsEntity] = {}
     for i in range(0, len(ids), _CHUNK):
         for row in s.scalars(select(OpsEntity).where(OpsEntity.id.in_(ids[i : i + _CHUNK]))):
             found[row.id] = row
-    return found
-
-
-def _load_columns(s: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The batch's entities as plain dicts (no ORM identity map: the fast path)."""
-    cols = (
-        OpsEntity.id,
-        OpsEntity.type,
-        OpsEntity.department_id,
-        OpsEntity.district,
-        OpsEntity.group_id,
-        OpsEntity.lon,
-        OpsEntity.lat,
-        OpsEntity.attrs,
-    )
-    found: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(ids), _CHUNK):
-        for r in s.execute(select(*cols).where(OpsEntity.id.in_(ids[i : i + _CHUNK]))):
-            found[r.id] = {**r._mapping, "attrs": dict(r.attrs or {})}
     return found
 
 
@@ -522,23 +520,26 @@ def _as_entity(row: OpsEntity, attrs: Sequence[str]) -> dict[str, Any]:
 
 
 def _observations(row: OpsEntity, attrs: Mapping[str, Any], now: datetime) -> list[Observation]:
-    meta = {
-        "id": row.id,
-        "type": row.type,
-        "department_id": row.department_id,
-        "district": row.district,
-        "group_id": row.group_id,
-    }
-    return list(_observations_of(meta, attrs, now))
+    return list(_observations_of(row, attrs, now))
+
+
+class _Placed(Protocol):
+    """An entity's identity and place (an OpsEntity row or the fast path's Known)."""
+
+    id: str
+    type: str
+    department_id: int
+    district: str
+    group_id: str
 
 
 def _observations_of(
-    row: Mapping[str, Any], attrs: Mapping[str, Any], now: datetime
+    entity: _Placed, attrs: Mapping[str, Any], now: datetime
 ) -> Iterable[Observation]:
     """One Observation per Property with a scalar value."""
-    entity_id, entity_type = row["id"], row["type"]
-    department_id = int(row["department_id"])
-    district, group_id = row["district"] or "", row["group_id"] or ""
+    entity_id, entity_type = entity.id, entity.type
+    department_id = int(entity.department_id)
+    district, group_id = entity.district or "", entity.group_id or ""
     for name, attr in attrs.items():
         if attr.get("type") != "Property":
             continue
@@ -547,13 +548,38 @@ def _observations_of(
             continue
         at = attr.get("observedAt")
         yield Observation(
-            entity_id=entity_id,
-            entity_type=entity_type,
-            department_id=department_id,
-            district=district,
-            group_id=group_id,
-            attribute=name,
-            value=value,
-            observed_at=ngsi.instant(at) if at else now,
-            unit=attr.get("unitCode") or "",
+            entity_id,
+            entity_type,
+            department_id,
+            district,
+            group_id,
+            name,
+            value,
+            ngsi.instant(at) if at else now,
+            attr.get("unitCode") or "",
         )
+
+
+def _newer(entity: Known, attrs: dict[str, Any]) -> dict[str, Any]:
+    """The attributes not older than the stored ones (remembering their times)."""
+    observed = entity.observed
+    fresh: dict[str, Any] = {}
+    for name, attr in attrs.items():
+        at = attr.get("observedAt")
+        if at:
+            when = ngsi.instant(at)
+            old = observed.get(name)
+            if old is not None and old > when:
+                continue
+            observed[name] = when
+        fresh[name] = attr
+    return fresh
+
+
+def _gone(s: Session, ids: list[str]) -> set[str]:
+    """The ids with no entity row."""
+    present: set[str] = set()
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        present.update(s.scalars(select(OpsEntity.id).where(OpsEntity.id.in_(chunk))))
+    return set(ids) - present

@@ -1,13 +1,19 @@
 """The MQTT bridge: device attributes in (qc/v1/{type}/{id}/attrs), commands out.
 
 Delivery guarantee: the platform subscribes with QoS 1 in a persistent session (MQTT 3.1.1,
-clean_session false, a stable client id), and acknowledges a message (PUBACK) only after
-`ingest_device` has returned, manually. Messages published while the platform is away are
-kept by the broker and delivered when it reconnects; a message whose ingest failed for an
-unexpected reason (the database down …) is left unacknowledged, so the broker delivers it
-again on the next connection — at least once, never silently lost. Malformed payloads and
-unknown entities are acknowledged and dropped (counted in `stats`): sending them again would
-not make them valid.
+clean_session false, a stable client id), and acknowledges a message (PUBACK) manually, only
+once it is stored: the latest state committed and its points in the history (`durable`).
+Messages are taken in batches (up to `batch_size`, or what arrived within `batch_seconds`)
+and stored in one transaction each — one transaction per message would cap the rate at a
+few thousand a second. A batch whose storing failed for an unexpected reason (the database
+down …) is tried again, with a growing pause, until it is stored or the bridge stops; what
+is left unacknowledged then is delivered again by the broker on the next connection — at
+least once, never silently lost (writes are idempotent on entity, attribute and observedAt).
+Malformed payloads and unknown entities are acknowledged and dropped (counted in `stats`):
+sending them again would not make them valid.
+
+The broker must let enough messages be in flight to the platform and queue enough while it
+is away (Mosquitto: `max_inflight_messages`, `max_queued_messages`; see docs/operations.md).
 """
 
 from __future__ import annotations
@@ -15,8 +21,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as paho
@@ -25,6 +34,8 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from quancheng.errors import ConfigurationError, PlatformError
+from quancheng.identity.roles import Principal
+from quancheng.operations.entities import IngestResult
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +44,25 @@ ATTRS_SUBSCRIPTION = f"{TOPIC_PREFIX}/+/+/attrs"
 DEFAULT_CLIENT_ID = "quancheng-platform"
 
 
-class DeviceSink(Protocol):
-    """Where device attributes go: EntityStore.ingest_device."""
+BATCH_SIZE = 2_000
+BATCH_SECONDS = 0.05
+# Pauses between attempts at a batch that could not be stored (seconds, the last repeats).
+RETRY_PAUSES = (0.5, 1.0, 2.0, 5.0)
 
-    def ingest_device(
-        self,
-        entity_type: str,
-        entity_id: str,
-        attrs: dict[str, Any],
-        *,
-        department_id: int | None = None,
-    ) -> bool:
-        """Store a device's attributes; False for an unknown entity, ValueError if malformed."""
+
+class DeviceSink(Protocol):
+    """Where device attributes go: EntityStore.ingest_batch."""
+
+    def ingest_batch(self, actor: Principal, messages: Any) -> IngestResult:
+        """Store device messages; unknown ids and refused messages are reported, not raised."""
         ...
+
+
+class _Delivery(NamedTuple):
+    topic: str
+    payload: bytes | bytearray
+    mid: int
+    qos: int
 
 
 @dataclass
@@ -63,10 +80,10 @@ class BridgeStats:
     last_error: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def bump(self, name: str, error: str = "") -> None:
-        """Add one to a counter (thread-safe)."""
+    def bump(self, name: str, error: str = "", *, n: int = 1) -> None:
+        """Add to a counter (thread-safe), remembering the error if one is given."""
         with self._lock:
-            setattr(self, name, getattr(self, name) + 1)
+            setattr(self, name, getattr(self, name) + n)
             if error:
                 self.last_error = error
 
@@ -147,14 +164,25 @@ class MqttBridge:
         keepalive: int = 30,
         reconnect_min_delay: int = 1,
         reconnect_max_delay: int = 30,
+        durable: Callable[[], bool] | None = None,
+        batch_size: int = BATCH_SIZE,
+        batch_seconds: float = BATCH_SECONDS,
     ) -> None:
         self.address = parse_url(url)
         self.entities = entities
         self.client_id = client_id
         self.keepalive = keepalive
+        # Waits until what was stored so far is in the history (TelemetryStore.sync).
+        self.durable = durable
+        self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
+        self.actor = Principal.system("mqtt")
         self.stats = BridgeStats()
         self._connected = threading.Event()
         self._started = False
+        self._inbox: deque[_Delivery] = deque()
+        self._arrived = threading.Condition()
+        self._worker: threading.Thread | None = None
         # A persistent session (clean_session false) with a stable client id: the broker
         # keeps our subscription and the QoS 1 messages queued while we are disconnected.
         self.client = paho.Client(
@@ -183,6 +211,8 @@ class MqttBridge:
         if self._started:
             return
         self._started = True
+        self._worker = threading.Thread(target=self._work, name="qc-mqtt-ingest", daemon=True)
+        self._worker.start()
         # connect_async: a broker that is down at start-up is retried, not fatal.
         self.client.connect_async(self.address.host, self.address.port, self.keepalive)
         self.client.loop_start()
@@ -196,9 +226,16 @@ class MqttBridge:
         if not self._started:
             return
         self._started = False
+        with self._arrived:
+            self._arrived.notify()
+        if self._worker is not None:
+            self._worker.join(timeout=30)
+            self._worker = None
         self.client.disconnect()
         self.client.loop_stop()
         self._connected.clear()
+        # What was received and not stored stays unacknowledged: the broker keeps it.
+        self._inbox.clear()
 
     def publish(self, topic: str, payload: Any, qos: int = 1) -> None:
         """Publish a JSON payload (dicts are encoded); ConnectionError if not connected."""
@@ -247,41 +284,85 @@ class MqttBridge:
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         self.stats.bump("received")
-        if self.handle(message.topic, message.payload):
-            client.ack(message.mid, message.qos)
+        delivery = _Delivery(message.topic, message.payload, message.mid, message.qos)
+        with self._arrived:
+            self._inbox.append(delivery)
+            if len(self._inbox) >= self.batch_size:
+                self._arrived.notify()
+
+    # The ingest worker: batches from the inbox, stored, then acknowledged in order.
+
+    def _work(self) -> None:
+        while self._started:
+            with self._arrived:
+                if len(self._inbox) < self.batch_size:
+                    self._arrived.wait(self.batch_seconds)
+            batch = self._take()
+            if batch:
+                self._store(batch)
+
+    def _take(self) -> list[_Delivery]:
+        batch: list[_Delivery] = []
+        inbox = self._inbox
+        while inbox and len(batch) < self.batch_size:
+            batch.append(inbox.popleft())
+        return batch
+
+    def _store(self, batch: list[_Delivery]) -> None:
+        """Store a batch (trying again while it fails), then acknowledge every message."""
+        attempt = 0
+        while not self.handle_batch([(d.topic, d.payload) for d in batch]):
+            if not self._started:
+                return  # unacknowledged: delivered again on the next connection
+            time.sleep(RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)])
+            attempt += 1
+        for d in batch:
+            if d.qos:
+                self.client.ack(d.mid, d.qos)
 
     def handle(self, topic: str, payload: bytes | bytearray) -> bool:
         """Ingest one message; whether it may be acknowledged (False: deliver it again)."""
-        where = parse_attrs_topic(topic)
-        if where is None:
-            self.stats.bump("malformed", f"unexpected topic {topic!r}")
+        return self.handle_batch([(topic, payload)])
+
+    def handle_batch(self, messages: list[tuple[str, bytes | bytearray]]) -> bool:
+        """Store messages in one transaction; whether they may be acknowledged (all or none)."""
+        decoded: list[dict[str, Any]] = []
+        for topic, payload in messages:
+            where = parse_attrs_topic(topic)
+            if where is None:
+                self.stats.bump("malformed", f"unexpected topic {topic!r}")
+                continue
+            entity_type, entity_id = where
+            try:
+                attrs = json.loads(payload)
+            except (UnicodeDecodeError, ValueError) as exc:
+                self.stats.bump("malformed", f"{topic}: not JSON ({exc})")
+                continue
+            if not isinstance(attrs, dict) or not attrs:
+                self.stats.bump("malformed", f"{topic}: payload is not a JSON object")
+                continue
+            decoded.append({"id": entity_id, "type": entity_type, "attrs": attrs})
+        if not decoded:
             return True
-        entity_type, entity_id = where
         try:
-            attrs = json.loads(payload)
-        except (UnicodeDecodeError, ValueError) as exc:
-            self.stats.bump("malformed", f"{topic}: not JSON ({exc})")
-            return True
-        if not isinstance(attrs, dict):
-            self.stats.bump("malformed", f"{topic}: payload is not a JSON object")
-            return True
-        try:
-            known = self.entities.ingest_device(entity_type, entity_id, attrs)
-        except ValueError as exc:
-            self.stats.bump("malformed", f"{topic}: {exc}")
-            return True
+            result = self.entities.ingest_batch(self.actor, decoded)
+            if self.durable is not None and result.points and not self.durable():
+                raise TimeoutError("the telemetry history was not written in time")
         except PlatformError as exc:
-            if exc.status >= 500:
-                log.error("ingesting %s failed: %s", topic, exc.message)
-                self.stats.bump("failed", f"{topic}: {exc.message}")
-                return False
-            # Refused for good (bad values, wrong owner): redelivery would not help.
-            self.stats.bump("malformed", f"{topic}: {exc.message}")
-            return True
-        except Exception as exc:
-            # Not the message's fault: leave it unacknowledged so the broker redelivers it.
-            log.exception("ingesting %s failed", topic)
-            self.stats.bump("failed", f"{topic}: {type(exc).__name__}: {exc}")
+            if exc.status < 500:
+                # Refused as a whole (not a device's fault, not curable by redelivery).
+                self.stats.bump("malformed", exc.message, n=len(decoded))
+                return True
+            log.error("storing %d MQTT messages failed: %s", len(decoded), exc.message)
+            self.stats.bump("failed", exc.message)
             return False
-        self.stats.bump("ingested" if known else "unknown")
+        except Exception as exc:
+            # Not the messages' fault: keep them unacknowledged and try again.
+            log.exception("storing %d MQTT messages failed", len(decoded))
+            self.stats.bump("failed", f"{type(exc).__name__}: {exc}")
+            return False
+        self.stats.bump("ingested", n=result.accepted)
+        self.stats.bump("unknown", n=len(result.unknown))
+        for refused in result.rejected:
+            self.stats.bump("malformed", f"{refused.get('id')}: {refused.get('error')}")
         return True

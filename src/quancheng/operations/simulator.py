@@ -33,6 +33,8 @@ from quancheng.operations.model import (
     WATER_LEVEL,
 )
 
+# Readings go where gateways send them (answered once in the history).
+TELEMETRY_PATH = "/api/v1/ops/telemetry"
 log = logging.getLogger(__name__)
 
 CITY_LATITUDE = 36.65
@@ -821,6 +823,12 @@ class Simulator:
             errors = response.json().get("errors", [])
             self.stats.errors += len(errors)
             self.stats.last_error = json.dumps(errors[:1], ensure_ascii=False)[:300]
+        elif path == TELEMETRY_PATH:
+            answer = response.json()
+            refused = answer.get("rejected", []) + answer.get("unknown", [])
+            if refused:
+                self.stats.errors += len(refused)
+                self.stats.last_error = json.dumps(refused[:1], ensure_ascii=False)[:300]
         return True
 
     def create_entities(self) -> int:
@@ -890,8 +898,9 @@ class Simulator:
                         self.stats.errors += 1
                 self.stats.messages += len(batch)
             else:
-                body = [{"id": d.id, "type": d.type, **attrs} for d, attrs in batch]
-                if self._post("/ngsi-ld/v1/entityOperations/upsert?options=update", body):
+                # The gateways' route: answered once the readings are in the history.
+                body = [{"id": d.id, "type": d.type, "attrs": attrs} for d, attrs in batch]
+                if self._post(TELEMETRY_PATH, body):
                     self.stats.messages += len(batch)
             sent += len(batch)
             ahead = sent / self.rate - (time.monotonic() - started)

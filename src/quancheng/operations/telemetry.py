@@ -306,6 +306,13 @@ class TelemetryStore:
         self._stats_lock = threading.Lock()
         self._queue: deque[Observation] = deque()
         self._wake = threading.Condition()
+        # Durability: points queued so far, and points written (or given up) so far; `sync`
+        # waits for the second to catch up with the first. `_urgent` asks the writer not to
+        # wait for a full batch.
+        self._enqueued = 0
+        self._settled = 0
+        self._settled_cv = threading.Condition()
+        self._urgent = False
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._closed = False
@@ -386,7 +393,8 @@ class TelemetryStore:
                     self._stats["points_dropped"] += len(observations) - room
                     observations = observations[:room]
                 self._stats["points_received"] += len(observations)
-            self._queue.extend(observations)
+                self._queue.extend(observations)
+                self._enqueued += len(observations)
             if self._thread is None:
                 self._start()
             if len(self._queue) >= BATCH_SIZE:
@@ -406,9 +414,10 @@ class TelemetryStore:
     def _run(self) -> None:
         while True:
             with self._wake:
-                if not self._stopping and len(self._queue) < BATCH_SIZE:
+                if not (self._stopping or self._urgent) and len(self._queue) < BATCH_SIZE:
                     self._wake.wait(FLUSH_SECONDS)
                 stopping = self._stopping
+                self._urgent = False
             try:
                 self._write_queued()
             except Exception:
@@ -446,6 +455,7 @@ class TelemetryStore:
                 if self._failed_attempts >= MAX_ATTEMPTS:
                     self._stats["points_dropped"] += len(batch)
                     self._failed_attempts = 0
+                    self._settle(len(batch))
                     log.exception("telemetry batch of %d dropped after retries", len(batch))
                     return
                 # Back to the front, in order, for the next round.
@@ -475,6 +485,33 @@ class TelemetryStore:
         self._stats["duplicates_dropped"] += len(rows) - written
         self._stats["points_dropped"] += len(batch) - len(rows)
         self._last_flush_at = datetime.now(UTC)
+        self._settle(len(batch))
+
+    def _settle(self, points: int) -> None:
+        with self._settled_cv:
+            self._settled += points
+            self._settled_cv.notify_all()
+
+    def sync(self, timeout: float = 30.0) -> bool:
+        """Wait until every point recorded so far is in the history; False on timeout.
+
+        What a device is told "stored" must survive a crash: the HTTP batch route and the
+        MQTT bridge call this before answering or acknowledging. Concurrent callers share
+        the writer's next batch (a group commit).
+        """
+        with self._stats_lock:
+            target = self._enqueued
+        with self._settled_cv:
+            if self._settled >= target:
+                return True
+        if self._thread is None or self._stopping:
+            self._write_queued()
+        else:
+            with self._wake:
+                self._urgent = True
+                self._wake.notify()
+        with self._settled_cv:
+            return self._settled_cv.wait_for(lambda: self._settled >= target, timeout)
 
     def flush(self) -> None:
         """Write everything queued so far (tests, shutdown); raises if the engine fails."""

@@ -27,6 +27,7 @@ router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 # Server push: one event every few seconds; a connection is held at most this long, then the
 # browser's EventSource reconnects by itself (so no worker is held forever).
 STREAM_INTERVAL_SECONDS = 5.0
+STREAM_POLL_SECONDS = 0.5  # how soon an alarm change reaches the screen
 STREAM_HOLD_SECONDS = 120.0
 STREAM_RETRY_MS = 3000
 
@@ -88,6 +89,15 @@ def _labels(web: Web) -> dict[str, str]:
         "very_unhealthy": _("Very unhealthy"),
         "hazardous": _("Hazardous"),
         "no_data": _("No data"),
+        # Built-in alarms by cause (streetlight failure flags and statuses, TALQ names).
+        "cause_lampFailure": _("Lamp failure"),
+        "cause_relayFailure": _("Relay failure"),
+        "cause_supplyLoss": _("Power supply lost"),
+        "cause_lampUnexpectedOn": _("Lamp on when it should be off"),
+        "cause_defectiveLamp": _("Defective lamp"),
+        "cause_columnIssue": _("Column damaged"),
+        "cause_brokenLantern": _("Broken lantern"),
+        "value": _("value"),
     }
 
 
@@ -140,21 +150,29 @@ async def board_stream(web: WebDep) -> Response:
     if "text/event-stream" not in request.headers.get("accept", ""):
         hold = 0.0
 
+    alarms = web.services.alarms
+
     async def events() -> AsyncIterator[str]:
         started = time.monotonic()
         yield f"retry: {STREAM_RETRY_MS}\n\n"
+        # Alarms are news: a change is pushed within half a second, not at the next refresh.
+        cursor = (await run_in_threadpool(alarms.changes_since, principal)).cursor
+        fresh = False
         while True:
-            data: dict[str, Any] = await run_in_threadpool(board.board, principal)
+            data: dict[str, Any] = await run_in_threadpool(board.board, principal, fresh=fresh)
             payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
             yield f"event: board\nid: {data['generated_at']}\ndata: {payload}\n\n"
             if time.monotonic() - started + STREAM_INTERVAL_SECONDS > hold:
                 return
-            waited = 0.0
-            while waited < STREAM_INTERVAL_SECONDS:
-                await asyncio.sleep(0.5)
-                waited += 0.5
+            waited, fresh = 0.0, False
+            while waited < STREAM_INTERVAL_SECONDS and not fresh:
+                await asyncio.sleep(STREAM_POLL_SECONDS)
+                waited += STREAM_POLL_SECONDS
                 if await request.is_disconnected():
                     return
+                news = await run_in_threadpool(alarms.changes_since, principal, cursor)
+                if news.changes:
+                    cursor, fresh = news.cursor, True
 
     response = StreamingResponse(events(), media_type="text/event-stream")
     response.headers["Cache-Control"] = "no-store"

@@ -8,7 +8,9 @@ import secrets
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quancheng.errors import CsrfFailed
 from quancheng.settings import Settings
@@ -88,3 +90,34 @@ def add_security_headers(response: Response) -> None:
     """Set the headers every HTML answer carries."""
     for name, value in SECURITY_HEADERS.items():
         response.headers[name] = value
+
+
+# Answers that are not our pages (JSON, RDF, static files) load nothing and are never framed.
+NON_PAGE_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+class SecurityHeaders:
+    """ASGI middleware: the security headers on every answer that has not set its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the missing headers to the response start of each HTTP request."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                html = headers.get("content-type", "").startswith("text/html")
+                for name, value in SECURITY_HEADERS.items():
+                    if name == "Content-Security-Policy" and not html:
+                        # JSON, RDF, CSV and static files load nothing: the strictest policy.
+                        value = NON_PAGE_POLICY
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

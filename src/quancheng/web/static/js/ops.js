@@ -383,6 +383,16 @@
     return w === "all" || (Array.isArray(w) && w.indexOf(departmentId) >= 0);
   }
 
+  // An alarm in the page's language: its rule's name, or the label of its built-in cause;
+  // the stored (English) message only when neither is known.
+  function alarmText(a) {
+    if (a.rule_name) {
+      return a.rule_name + (a.value !== null && a.value !== undefined ? " (" + labels.value + " " + a.value + ")" : "");
+    }
+    var label = a.cause ? labels["cause_" + a.cause] : null;
+    return label || a.message;
+  }
+
   function message(selector, text, bad) {
     var el = document.querySelector(selector);
     if (!el) { return; }
@@ -414,7 +424,7 @@
       when.textContent = a.raised_at ? new Date(a.raised_at).toLocaleString() : "";
       var msg = document.createElement("span");
       msg.className = "alarm-msg";
-      msg.textContent = a.message + (a.state === "acknowledged" ? " · " + labels.acknowledged : "");
+      msg.textContent = alarmText(a) + (a.state === "acknowledged" ? " · " + labels.acknowledged : "");
       li.appendChild(what);
       li.appendChild(when);
       li.appendChild(msg);

@@ -1,0 +1,462 @@
+"""Telemetry into a served city: HTTP batches and MQTT through Mosquitto, sustained, no loss.
+
+The city runs as `quancheng serve` in its own process (one worker, the embedded DuckDB or
+PostgreSQL); the load comes from this process over loopback, as gateways and devices would
+send it. Figures: data points/s acknowledged (an HTTP answer or a PUBACK comes only once the
+points are in the history), request latency, the end-to-end delay from a device's publish
+to the operations screen, and — after the server is killed with SIGKILL — the count of
+points in the history against the count acknowledged (zero loss means equal).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from tests.support.mosquitto import free_port
+
+from benchmarks.report import Figure, quantile_ms
+from quancheng.app import Services
+from quancheng.db.models import User
+from quancheng.identity.roles import Principal
+from quancheng.operations.model import STREETLIGHT
+from quancheng.operations.mqtt import attrs_topic
+from quancheng.operations.telemetry import RAW_TABLE
+from quancheng.settings import Settings
+
+TARGET_HTTP = 50_000.0  # points/s (issue 7)
+TARGET_MQTT = 10_000.0  # messages/s (issue 7; Jinan's planned peak, DOMAIN.md §6)
+THINGSBOARD = 11_000.0  # messages/s, ThingsBoard's published figure on 36 vCPUs
+ATTRIBUTES = ("powerConsumption", "illuminanceLevel", "voltage", "lampTemperature")
+SECRET = "bench-secret-key-0123456789abcdef"  # noqa: S105 - a throwaway city
+CHUNK = 500  # lamps per HTTP batch
+CLIENTS = 4  # concurrent HTTP clients (gateways)
+PUBLISHERS = 2  # MQTT device connections publishing
+
+
+@dataclass
+class City:
+    """A prepared data dir: settings, lamp ids, an API token and a web session of the admin."""
+
+    settings: Settings
+    env: dict[str, str]
+    lamps: list[str]
+    token: str
+    session: str
+
+
+def _prepare(root: Path, database_url: str | None, lamps: int) -> City:
+    from tests.support.city import seed_small_city
+
+    settings = Settings(
+        data_dir=root / "data",
+        database_url=database_url or f"sqlite:///{root / 'meta.sqlite3'}",
+        datastore_url=database_url,
+        secret_key=SECRET,
+    )
+    services = Services.from_settings(settings)
+    try:
+        services.db.migrate()
+        city = seed_small_city(services)
+        admin = Principal.system("bench")
+        ids = [f"urn:ngsi-ld:Streetlight:live-{i:06d}" for i in range(lamps)]
+        for i in range(0, lamps, 1000):
+            body = [
+                {
+                    "id": entity_id,
+                    "type": STREETLIGHT,
+                    "location": {
+                        "type": "GeoProperty",
+                        "value": {"type": "Point", "coordinates": [116.9 + n * 1e-5, 36.66]},
+                    },
+                }
+                for n, entity_id in enumerate(ids[i : i + 1000], start=i)
+            ]
+            services.entities.upsert(admin, body, department="gaj")
+        with services.db.reader() as s:
+            user = s.query(User).filter(User.username == "admin").one()
+            s.expunge(user)
+        session, _ = services.identity.start_session(user)
+        token = city.tokens["admin"]
+    finally:
+        services.telemetry.close()
+        services.entities.close()
+        services.close()
+    env = {
+        **os.environ,
+        "QC_DATA_DIR": str(settings.data_dir),
+        "QC_DATABASE_URL": settings.database_url or "",
+        "QC_SECRET_KEY": SECRET,
+    }
+    if database_url:
+        env["QC_DATASTORE_URL"] = database_url
+    return City(settings=settings, env=env, lamps=ids, token=token, session=session)
+
+
+@contextmanager
+def _served(city: City, *, mqtt_url: str | None = None) -> Iterator[tuple[str, Any]]:
+    """`quancheng serve` on a free loopback port; yields (base URL, process)."""
+    port = free_port()
+    env = dict(city.env)
+    if mqtt_url:
+        env["QC_MQTT_URL"] = mqtt_url
+    command = [
+        str(Path(sys.executable).with_name("quancheng")),
+        "serve",
+        "--data-dir",
+        str(city.settings.data_dir),
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                err = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"the server did not start: {err[-2000:]}")
+            time.sleep(0.2)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def _history_points(city: City) -> int:
+    """Rows in the raw history, read with the server stopped."""
+    services = Services.from_settings(city.settings)
+    try:
+        return int(services.telemetry.engine.fetch(f"SELECT count(*) FROM {RAW_TABLE}")[0][0])
+    finally:
+        services.telemetry.close()
+        services.entities.close()
+        services.close()
+
+
+def _stamp(start: datetime, step: int) -> str:
+    return (start + timedelta(seconds=10 * step)).isoformat().replace("+00:00", "Z")
+
+
+def _templates(lamps: list[str]) -> list[str]:
+    """One HTTP body per chunk of lamps, with the time left as a placeholder."""
+    bodies = []
+    for i in range(0, len(lamps), CHUNK):
+        messages = [
+            {
+                "id": entity_id,
+                "attrs": {
+                    "powerConsumption": {"value": 20 + n % 100, "observedAt": "@T@"},
+                    "illuminanceLevel": {"value": n % 10 / 10, "observedAt": "@T@"},
+                    "voltage": {"value": 215 + n % 10, "observedAt": "@T@"},
+                    "lampTemperature": {"value": 20 + n % 30, "observedAt": "@T@"},
+                },
+            }
+            for n, entity_id in enumerate(lamps[i : i + CHUNK])
+        ]
+        bodies.append(json.dumps(messages))
+    return bodies
+
+
+def _http_load(city: City, base: str, seconds: float) -> dict[str, Any]:
+    """CLIENTS gateways posting batches for `seconds`; what the server acknowledged."""
+    templates = _templates(city.lamps)
+    start = datetime.now(UTC) - timedelta(hours=24)
+    lock = threading.Lock()
+    state = {"next": 0, "points": 0, "requests": 0, "errors": 0}
+    latencies: list[float] = []
+    stop_at = time.monotonic() + seconds
+
+    def gateway() -> None:
+        headers = {"Authorization": f"Bearer {city.token}", "Content-Type": "application/json"}
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            while time.monotonic() < stop_at:
+                with lock:
+                    n = state["next"]
+                    state["next"] += 1
+                step, chunk = divmod(n, len(templates))
+                body = templates[chunk].replace("@T@", _stamp(start, step))
+                t = time.perf_counter()
+                response = client.post("/api/v1/ops/telemetry", content=body)
+                elapsed = time.perf_counter() - t
+                with lock:
+                    latencies.append(elapsed)
+                    state["requests"] += 1
+                    answer = response.json() if response.status_code == 200 else {}
+                    if answer.get("accepted") == CHUNK:
+                        state["points"] += int(answer["points"])
+                    else:
+                        state["errors"] += 1
+                        state.setdefault("error", response.text[:300])
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=gateway) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    state["seconds"] = time.perf_counter() - started
+    state["latencies"] = latencies
+    return state
+
+
+def _mqtt_load(city: City, base: str, broker_port: int, seconds: float) -> dict[str, Any]:
+    """PUBLISHERS device connections publishing QoS 1 for `seconds`, then until all stored."""
+    start = datetime.now(UTC) - timedelta(hours=48)
+    lamps = city.lamps
+    published = [0] * PUBLISHERS
+    stop_at = time.monotonic() + seconds
+
+    def device(index: int) -> None:
+        client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"bench-dev-{index}"
+        )
+        acked = [0]
+
+        def on_publish(*_: Any) -> None:
+            acked[0] += 1
+
+        client.on_publish = on_publish
+        client.max_inflight_messages_set(1000)
+        client.max_queued_messages_set(0)
+        client.connect("127.0.0.1", broker_port)
+        client.loop_start()
+        try:
+            step = 0
+            mine = lamps[index::PUBLISHERS]
+            while time.monotonic() < stop_at:
+                stamp = _stamp(start, step)
+                for n, entity_id in enumerate(mine):
+                    payload = json.dumps(
+                        {
+                            "powerConsumption": {"value": 20 + n % 100, "observedAt": stamp},
+                            "illuminanceLevel": {"value": n % 10 / 10, "observedAt": stamp},
+                            "voltage": {"value": 215 + n % 10, "observedAt": stamp},
+                            "lampTemperature": {"value": 20 + n % 30, "observedAt": stamp},
+                        }
+                    )
+                    info = client.publish(attrs_topic(STREETLIGHT, entity_id), payload, qos=1)
+                    while info.rc == paho.MQTT_ERR_QUEUE_SIZE:
+                        time.sleep(0.001)
+                        info = client.publish(attrs_topic(STREETLIGHT, entity_id), payload, qos=1)
+                    published[index] += 1
+                    if n % 200 == 0 and time.monotonic() >= stop_at:
+                        break
+                step += 1
+            # Every PUBACK received: the broker has them all.
+            deadline = time.monotonic() + 120
+            while acked[0] < published[index] and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            client.disconnect()
+            client.loop_stop()
+
+    headers = {"Authorization": f"Bearer {city.token}"}
+    started = time.perf_counter()
+    threads = [threading.Thread(target=device, args=(i,)) for i in range(PUBLISHERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    publishing = time.perf_counter() - started
+    total = sum(published)
+    stored = 0
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        stats = httpx.get(f"{base}/api/v1/ops/telemetry/stats", headers=headers).json()
+        mqtt = stats.get("mqtt") or {}
+        stored = int(mqtt.get("ingested", 0))
+        if stored + int(mqtt.get("unknown", 0)) + int(mqtt.get("malformed", 0)) >= total:
+            break
+        time.sleep(0.1)
+    return {
+        "published": total,
+        "stored": stored,
+        "seconds": time.perf_counter() - started,
+        "publishing_seconds": publishing,
+        "mqtt": mqtt,
+    }
+
+
+def _latency(city: City, base: str, broker_port: int, probes: int) -> list[float]:
+    """Seconds from a lamp's failure flag published to the alarm on the screen's stream."""
+    delays: list[float] = []
+    client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="bench-probe")
+    client.connect("127.0.0.1", broker_port)
+    client.loop_start()
+    cookies = {"qc_session": city.session}
+    try:
+        for i in range(probes):
+            lamp = city.lamps[-1 - i]
+            seen = threading.Event()
+
+            def watch(lamp: str = lamp, seen: threading.Event = seen) -> None:
+                with httpx.stream(
+                    "GET",
+                    f"{base}/ops/stream",
+                    cookies=cookies,
+                    headers={"Accept": "text/event-stream"},
+                    timeout=60,
+                ) as response:
+                    for line in response.iter_lines():
+                        if line.startswith("data:") and lamp in line:
+                            seen.set()
+                            return
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+            time.sleep(1.0)  # the stream's first event is out
+            now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+            t = time.perf_counter()
+            payload = json.dumps({"lampFailure": {"value": True, "observedAt": now}})
+            client.publish(attrs_topic(STREETLIGHT, lamp), payload, qos=1).wait_for_publish(10)
+            if seen.wait(60):
+                delays.append(time.perf_counter() - t)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return delays
+
+
+def _engines(tmp: Path) -> Iterator[tuple[str, str | None, Any]]:
+    yield "DuckDB", None, lambda: None
+    admin = os.environ.get("QC_TEST_POSTGRES_URL")
+    if admin:
+        from tests.support.postgres import create_database, drop_database
+
+        url = create_database(admin)
+        yield "PostgreSQL", url, lambda: drop_database(admin, url)
+
+
+def run(*, quick: bool) -> list[Figure]:
+    """Sustained HTTP and MQTT telemetry into a served city, then SIGKILL and count."""
+    from tests.support.mosquitto import Broker, mosquitto_binary
+
+    lamps = 4_000 if quick else 20_000
+    figures: list[Figure] = []
+    binary = mosquitto_binary()
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        for label, url, cleanup in _engines(tmp):
+            # Five minutes each on the embedded engine (the issue's measure); shorter on
+            # PostgreSQL, to keep `make bench` near twenty minutes.
+            seconds = 10.0 if quick else (300.0 if url is None else 60.0)
+            try:
+                city = _prepare(tmp / label, url, lamps)
+                figures += _http_figures(label, city, seconds)
+                if binary is not None:
+                    (tmp / f"broker-{label}").mkdir()
+                    broker = Broker(binary, tmp / f"broker-{label}")
+                    broker.start()
+                    try:
+                        figures += _mqtt_figures(label, city, broker, seconds, quick=quick)
+                    finally:
+                        broker.stop()
+            finally:
+                cleanup()
+    return figures
+
+
+def _http_figures(label: str, city: City, seconds: float) -> list[Figure]:
+    before = _history_points(city)
+    with _served(city) as (base, process):
+        load = _http_load(city, base, seconds)
+        process.send_signal(signal.SIGKILL)
+    stored = _history_points(city) - before
+    rate = load["points"] / load["seconds"]
+    lost = load["points"] - stored
+    return [
+        Figure(
+            name=f"telemetry points/s through HTTP batches, served, {label}",
+            value=rate,
+            unit="points/s",
+            target=f">= {TARGET_HTTP:,.0f}",
+            peer="ThingsBoard (messages/s, 36 vCPUs)",
+            peer_value=THINGSBOARD,
+            ratio=rate / THINGSBOARD,
+            note=f"{load['seconds']:.0f} s, {CLIENTS} clients, batches of {CHUNK} lamps x "
+            f"{len(ATTRIBUTES)} attributes; {load['points']:,} points acknowledged, "
+            f"{stored:,} in the history after SIGKILL ({lost} lost), "
+            f"{load['errors']} errors",
+        ),
+        Figure(
+            name=f"telemetry HTTP batch of {CHUNK * len(ATTRIBUTES):,} points, p50, {label}",
+            value=quantile_ms(load["latencies"], 0.5),
+            unit="ms",
+            note="answered once in the history",
+        ),
+        Figure(
+            name=f"telemetry HTTP batch of {CHUNK * len(ATTRIBUTES):,} points, p99, {label}",
+            value=quantile_ms(load["latencies"], 0.99),
+            unit="ms",
+        ),
+    ]
+
+
+def _mqtt_figures(
+    label: str, city: City, broker: Any, seconds: float, *, quick: bool
+) -> list[Figure]:
+    before = _history_points(city)
+    with _served(city, mqtt_url=broker.url) as (base, process):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            stats = httpx.get(
+                f"{base}/api/v1/ops/telemetry/stats",
+                headers={"Authorization": f"Bearer {city.token}"},
+            ).json()
+            if (stats.get("mqtt") or {}).get("connects"):
+                break
+            time.sleep(0.2)
+        load = _mqtt_load(city, base, broker.port, seconds)
+        delays = _latency(city, base, broker.port, 3 if quick else 10)
+        process.send_signal(signal.SIGKILL)
+    stored_points = _history_points(city) - before
+    rate = load["stored"] / load["seconds"]
+    expected_points = load["stored"] * len(ATTRIBUTES)
+    figures = [
+        Figure(
+            name=f"telemetry messages/s through Mosquitto (QoS 1), served, {label}",
+            value=rate,
+            unit="messages/s",
+            target=f">= {TARGET_MQTT:,.0f}",
+            peer="ThingsBoard (messages/s, 36 vCPUs)",
+            peer_value=THINGSBOARD,
+            ratio=rate / THINGSBOARD,
+            note=f"{load['published']:,} messages of {len(ATTRIBUTES)} attributes published "
+            f"in {load['publishing_seconds']:.0f} s from {PUBLISHERS} connections, all stored "
+            f"after {load['seconds']:.0f} s; {load['stored']:,} stored, "
+            f"{stored_points:,} points in the history after SIGKILL "
+            f"({expected_points - stored_points} missing)",
+        )
+    ]
+    if delays:
+        figures.append(
+            Figure(
+                name=f"end-to-end: lamp failure published to the alarm on /ops, p50, {label}",
+                value=quantile_ms(delays, 0.5),
+                unit="ms",
+                note=f"{len(delays)} probes over the screen's event stream",
+            )
+        )
+    return figures

@@ -126,6 +126,7 @@ def _snapshot(
             cur.begin()
             stack.callback(_rollback_quietly, cur)
         pinned: tuple[Connection, str] | None = None
+        unreferenced: list[str] = []
         # Hold metadata writes: a load's new version, a rollback and a purge all commit
         # there first, and a purged version's table is dropped only after that commit. So
         # while the hold lasts, every version the metadata points to has its table in the
@@ -141,7 +142,8 @@ def _snapshot(
                 s.execute(text("LOCK TABLE datasets, data_versions IN SHARE MODE"))
                 pinned = stack.enter_context(_pg_snapshot(services))
                 ledger_size, ledger_root = _ledger_state(services, pinned[0])
-                meta_counts = _pg_counts(pinned[0])
+                unreferenced = _pg_unreferenced(pinned[0])
+                meta_counts = _pg_counts(pinned[0], unreferenced)
                 revision = (
                     pinned[0].exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
                 )
@@ -151,7 +153,7 @@ def _snapshot(
                 # Still under the hold: pg_dump locks each table when it starts, and a table
                 # dropped after the exported snapshot but before that would fail the dump.
                 # Only data version changes wait meanwhile.
-                _pg_dump(services.db.url, pinned[1], target / PG_DUMP_FILE)
+                _pg_dump(services.db.url, pinned[1], target / PG_DUMP_FILE, unreferenced)
         if cur is not None:
             # The transaction began under the hold, so the export sees that same state.
             export = target / DATASTORE_DIR
@@ -204,13 +206,27 @@ def _ledger_state(services: Services, conn: Connection) -> tuple[int, str]:
         return size, ledger._root_at(s, size).hex()
 
 
-def _pg_counts(conn: Connection) -> dict[str, int]:
+def _pg_unreferenced(conn: Connection) -> list[str]:
+    """Datastore tables no data version points to in the snapshot: staging tables of loads
+    not committed, and purged versions' tables, which may be dropped at any moment (a purge
+    drops its table after its metadata commit, so even under the hold). Left out of the
+    backup: they are not part of the city's state."""
+    names = conn.exec_driver_sql(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+        "AND left(tablename, 4) IN ('qcv_', 'qcs_') "
+        "AND tablename NOT IN (SELECT physical_table FROM data_versions) ORDER BY 1"
+    ).scalars()
+    return [str(n) for n in names]
+
+
+def _pg_counts(conn: Connection, skip: list[str]) -> dict[str, int]:
     names = conn.exec_driver_sql(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
     ).scalars()
     return {
         str(n): int(conn.exec_driver_sql(f'SELECT count(*) FROM "{n}"').scalar_one())  # noqa: S608
         for n in list(names)
+        if n not in skip
     }
 
 
@@ -253,7 +269,7 @@ def _run_pg(args: list[str], url: str, what: str) -> None:
         raise BackupError(f"{what} failed: {done.stderr.strip()[:2000]}")
 
 
-def _pg_dump(url: str, snapshot_id: str, out: Path) -> None:
+def _pg_dump(url: str, snapshot_id: str, out: Path, skip: list[str]) -> None:
     _run_pg(
         [
             _pg_tool("pg_dump"),
@@ -261,6 +277,7 @@ def _pg_dump(url: str, snapshot_id: str, out: Path) -> None:
             "--no-owner",
             "--no-privileges",
             f"--snapshot={snapshot_id}",
+            *(f'--exclude-table="{name}"' for name in skip),
             "--file",
             str(out),
         ],

@@ -353,8 +353,6 @@ def test_the_simulate_command_runs_a_small_fleet(platform: tuple[str, SmallCity]
             *owners,
         ],
     )
-    if "404" in result.output:
-        pytest.skip("the NGSI-LD upsert route is not wired into the app yet")
     assert result.exit_code == 0, result.output
     assert "0 errors" in result.output
     with city.services.db.reader() as s:

@@ -109,8 +109,18 @@ def test_late_readings_reach_the_history_but_not_the_latest_state(
     batch = [reading(STATION, newer + timedelta(seconds=10), 60.0), reading(STATION, older, 9.0)]
     assert store.ingest_batch(steward, batch).points == 2
     assert store.get(steward, STATION)["pm25"]["value"] == 60.0
+    # A message of late readings only: the value stays, but the device was heard from.
+    with services.db.reader() as s:
+        seen_before = s.get_one(OpsEntity, STATION).last_seen_at
+    earlier = older - timedelta(minutes=1)  # (the same time again would be a duplicate)
+    assert store.ingest_batch(steward, [reading(STATION, earlier, 8.0)]).accepted == 1
+    with services.db.reader() as s:
+        row = s.get_one(OpsEntity, STATION)
+        assert row.attrs["pm25"]["value"] == 60.0
+        assert seen_before is not None and row.last_seen_at is not None
+        assert row.last_seen_at >= seen_before
     services.telemetry.flush()
-    assert sorted(v for _, v in raw_points(services, STATION)) == [9.0, 50.0, 60.0]
+    assert sorted(v for _, v in raw_points(services, STATION)) == [8.0, 9.0, 50.0, 60.0]
 
 
 def test_the_fast_path_notices_changes_made_behind_its_back(

@@ -360,6 +360,7 @@ class EntityStore:
             wanted.append((message["id"], message.get("type"), body))
         observations: list[Observation] = []
         changes: dict[str, tuple[Known, dict[str, Any]]] = {}
+        accepted: dict[str, int] = {}
         ids = list({w[0] for w in wanted})
         try:
             with self.db.transaction() as s:
@@ -394,15 +395,17 @@ class EntityStore:
                     else:
                         pending[1].update(fresh)
                     result.accepted += 1
+                    accepted[entity_id] = accepted.get(entity_id, 0) + 1
                     observations.extend(_observations_of(entity, attrs, now))
                 stamp = _utc(now)
-                pending_changes = [c for c in changes.values() if c[1]]
+                # Also entities whose message was all late: they were heard from (last_seen_at).
+                pending_changes = list(changes.values())
                 if self.latest.write(conn, pending_changes, stamp) < len(pending_changes):
                     # Deleted meanwhile (by another worker): those are unknown after all.
                     gone = _gone(s, list(changes))
                     if gone:
                         self.latest.forget(gone)
-                        result.accepted -= sum(1 for w in wanted if w[0] in gone)
+                        result.accepted -= sum(accepted[g] for g in gone)
                         result.unknown.extend(sorted(gone))
                         observations = [o for o in observations if o.entity_id not in gone]
         except BaseException:

@@ -203,8 +203,9 @@ class LatestState:
         updated = 0
         for names, rows in by_names.items():
             pairs = ", ".join(["?, json(?)"] * len(names))
+            merged = f"json_set(attrs, {pairs})" if names else "attrs"
             sql = (
-                f"UPDATE ops_entities SET attrs = json_set(attrs, {pairs}), "  # noqa: S608
+                f"UPDATE ops_entities SET attrs = {merged}, "  # noqa: S608
                 "district = ?, group_id = ?, lon = ?, lat = ?, state = ?, last_seen_at = ?, "
                 "modified_at = ? WHERE id = ?"
             )

@@ -268,7 +268,8 @@ def test_mqtt_into_the_real_entity_store(
         assert wait_for(lambda: services.entities.get(steward, LAMP)["powerState"]["value"] == "on")
         # Counted once the batch is in the history too (a moment after the entity changed).
         assert wait_for(lambda: bridge.stats.ingested == 1)
-        assert bridge.stats.malformed == 1
-        assert bridge.stats.unknown == 1
+        # The empty payload and the ghost may come in later batches than the good message.
+        assert wait_for(lambda: bridge.stats.malformed == 1)
+        assert wait_for(lambda: bridge.stats.unknown == 1)
     finally:
         bridge.stop()

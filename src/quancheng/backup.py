@@ -207,14 +207,16 @@ def _ledger_state(services: Services, conn: Connection) -> tuple[int, str]:
 
 
 def _pg_unreferenced(conn: Connection) -> list[str]:
-    """Datastore tables no data version points to in the snapshot: staging tables of loads
-    not committed, and purged versions' tables, which may be dropped at any moment (a purge
-    drops its table after its metadata commit, so even under the hold). Left out of the
-    backup: they are not part of the city's state."""
+    """Datastore tables no stored data version points to in the snapshot: staging tables of
+    loads not committed, and purged versions' tables (their rows stay in data_versions with
+    `purged` set), which may be dropped at any moment (a purge drops its table after its
+    metadata commit, so even under the hold). Left out of the backup: they are not part of
+    the city's state."""
     names = conn.exec_driver_sql(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
         "AND left(tablename, 4) IN ('qcv_', 'qcs_') "
-        "AND tablename NOT IN (SELECT physical_table FROM data_versions) ORDER BY 1"
+        "AND tablename NOT IN (SELECT physical_table FROM data_versions WHERE NOT purged) "
+        "ORDER BY 1"
     ).scalars()
     return [str(n) for n in names]
 

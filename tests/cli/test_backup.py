@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from quancheng.app import Services, create_app
-from quancheng.backup import MANIFEST, METADATA_FILE, snapshot
+from quancheng.backup import MANIFEST, METADATA_FILE, _pg_tool, snapshot
 from quancheng.cli import main
 from quancheng.db.models import Dataset, DataVersion
 from quancheng.identity.roles import Principal
@@ -429,3 +429,38 @@ def test_postgres_city_round_trip(
         assert sorted(r["监测站点"] for r in body["rows"]) == ["泉城广场", "省站"]
     finally:
         restored.close()
+
+
+@pytest.mark.postgres
+def test_postgres_backup_leaves_out_a_purged_version_awaiting_its_drop(
+    pg_urls: tuple[str, str], tmp_path: Path
+) -> None:
+    """A purge commits `purged` first and drops the table after: in between, the table is no
+    longer the city's (it may vanish mid-backup), so the snapshot neither counts nor dumps it."""
+    source_url, _ = pg_urls
+    services = city_services(tmp_path / "src", database_url=source_url, datastore_url=source_url)
+    try:
+        code = populate(seed_small_city(services), tmp_path)
+        with services.db.transaction() as s:
+            dataset = s.scalars(select(Dataset)).one()
+            old = s.scalars(
+                select(DataVersion).where(DataVersion.id != dataset.current_version_id)
+            ).one()
+            old.purged = True  # the purge's metadata commit; its DROP has not run yet
+            purged, current = (
+                old.physical_table,
+                s.get_one(DataVersion, dataset.current_version_id).physical_table,
+            )
+        assert purged in pg_rows(source_url)
+        manifest = snapshot(services, tmp_path / "backup")
+    finally:
+        services.close()
+    assert purged not in manifest["metadata_rows"]
+    assert manifest["metadata_rows"][current] == 2
+    dump = subprocess.run(
+        [_pg_tool("pg_restore"), "--list", str(tmp_path / "backup" / "metadata.pgdump")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert current in dump and purged not in dump, code

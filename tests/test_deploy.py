@@ -11,15 +11,19 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from quancheng.app import Services
 from quancheng.db.models import HarvestRun, HarvestSource, utcnow
+from quancheng.identity.roles import Principal
+from quancheng.observability import TELEMETRY_SYNC_SECONDS
+from quancheng.operations.model import STREETLIGHT
 from quancheng.settings import Settings
 from tests.conftest import FAST_PASSWORDS
 from tests.support.city import entry_fields, seed_small_city
@@ -32,6 +36,7 @@ SECRET = "deploy-test-secret-0123456789abcdef"
 WORKERS = 2
 THREADS = 8
 ROUNDS = 6
+LAMPS = [f"urn:ngsi-ld:Streetlight:deploy-{n}" for n in range(5)]
 
 
 @dataclass
@@ -124,6 +129,8 @@ def prepare(settings: Settings) -> tuple[dict[str, str], list[int]]:
         )
         with services.db.transaction() as s:
             s.get_one(HarvestSource, source.id).next_run_at = utcnow() - timedelta(minutes=1)
+        lamps = [{"id": lamp, "type": STREETLIGHT} for lamp in LAMPS]
+        services.entities.upsert(Principal.system("deploy"), lamps, department="gaj")
         steward = city.principals["env_steward"]
         entries = [
             services.catalog.create(
@@ -297,3 +304,49 @@ def test_concurrent_new_entries_get_distinct_codes(deployment: Deployment) -> No
 def test_the_server_log_has_no_unexpected_errors(deployment: Deployment) -> None:
     text = deployment.log.read_text()
     assert "Traceback" not in text, text[-3000:]
+
+
+def metric_sum(text: str, name: str, **labels: str) -> float:
+    """The sum of a scrape's samples named `name` whose labels include `labels`."""
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
+
+
+def test_metrics_add_up_the_counts_of_every_worker(deployment: Deployment) -> None:
+    admin = deployment.auth("admin")
+
+    def scrape() -> tuple[float, float]:
+        # A new connection each time: whichever worker the kernel picks answers.
+        text = httpx.get(f"{deployment.base}/metrics", headers=admin, timeout=30).text
+        return (
+            metric_sum(text, "quancheng_http_requests_total", route="/healthz", status="200"),
+            metric_sum(text, "quancheng_telemetry_points_received_total"),
+        )
+
+    health_before, points_before = scrape()
+    for _ in range(40):
+        assert httpx.get(f"{deployment.base}/healthz").status_code == 200
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    for n in range(4):
+        moment = (at + timedelta(seconds=n)).isoformat().replace("+00:00", "Z")
+        batch = [
+            {"id": lamp, "attrs": {"illuminanceLevel": {"value": 0.5, "observedAt": moment}}}
+            for lamp in LAMPS
+        ]
+        posted = httpx.post(f"{deployment.base}/api/v1/ops/telemetry", json=batch, headers=admin)
+        assert posted.status_code == 200, posted.text
+    deadline = time.monotonic() + TELEMETRY_SYNC_SECONDS * 3
+    while True:
+        scrapes = [scrape() for _ in range(6)]
+        # Every worker answers the same sums: each counted request once, whoever served it.
+        healths = {h for h, _ in scrapes}
+        points = {p for _, p in scrapes}
+        if points == {points_before + 4 * len(LAMPS)} or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert healths == {health_before + 40}, (health_before, scrapes)
+    assert points == {points_before + 4 * len(LAMPS)}, (points_before, scrapes)

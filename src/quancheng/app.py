@@ -253,6 +253,7 @@ def create_app(
             with background_work(services):
                 yield
         finally:
+            _app.state.http_metrics.close()
             services.close()
 
     app = FastAPI(

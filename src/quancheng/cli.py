@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,8 @@ from quancheng.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
+# Where `serve --workers N` keeps the workers' request counts for /metrics (remade each start).
+METRICS_DIR = "metrics"
 
 
 def data_dir_option(f: F) -> F:
@@ -171,7 +174,7 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from quancheng.observability import log_config
+    from quancheng.observability import MULTIPROCESS_ENV, log_config
 
     # Worker processes build their own app from the environment (nothing at import time).
     os.environ["QC_DATA_DIR"] = str(data_dir)
@@ -180,6 +183,12 @@ def _serve(
     if not os.environ.get("QC_SECRET_KEY") and (data_dir / SECRET_FILE).exists():
         os.environ["QC_SECRET_KEY"] = (data_dir / SECRET_FILE).read_text().strip()
     trusted = os.environ.get("QC_TRUSTED_PROXIES", "").strip()
+    if workers > 1 and not os.environ.get(MULTIPROCESS_ENV):
+        # Each worker counts its own requests; /metrics sums the files they share here.
+        metrics_dir = data_dir / METRICS_DIR / str(port)  # two servers of one city apart
+        shutil.rmtree(metrics_dir, ignore_errors=True)  # the counts of an earlier run
+        metrics_dir.mkdir(parents=True)
+        os.environ[MULTIPROCESS_ENV] = str(metrics_dir)
     click.echo(f"Serving on http://{host}:{port}")
     uvicorn.run(
         "quancheng.app:app_from_env",

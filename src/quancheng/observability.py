@@ -5,7 +5,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +22,8 @@ from alembic.script import ScriptDirectory
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import multiprocess as prometheus_multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
@@ -50,6 +53,12 @@ _SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _METRICS_TYPES = ("text/plain", "application/openmetrics-text")
 # Open alarms are the ones an operator still has to handle.
 _OPEN_ALARM_STATES = ("active", "acknowledged")
+# prometheus_client's switch to its multi-process mode (one file per process and metric, summed
+# at scrape time): `quancheng serve --workers N` sets it for its workers.
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+TELEMETRY_COUNTERS = ("points_received", "points_written", "duplicates_dropped", "points_dropped")
+# How stale another worker's telemetry counters may be in a scrape (multi-process mode).
+TELEMETRY_SYNC_SECONDS = 5.0
 
 _request_id: ContextVar[str | None] = ContextVar("quancheng_request_id", default=None)
 access_log = logging.getLogger(ACCESS_LOGGER)
@@ -145,11 +154,17 @@ def log_config(fmt: Literal["text", "json"], *, level: str = "INFO") -> dict[str
 
 
 class HttpMetrics:
-    """The app's own registry: request counts and latencies per route template."""
+    """The app's own registry: request counts and latencies per route template.
+
+    Under `serve --workers N` each worker counts its own requests; with MULTIPROCESS_ENV set
+    the counts go to files there and a scrape, whichever worker answers it, sums every
+    worker's (the telemetry counters too, copied from the store every few seconds).
+    """
 
     def __init__(self, services: Services) -> None:
         # Never the global default registry: a process may hold several apps (tests, workers).
         self.registry = CollectorRegistry(auto_describe=False)
+        self.multiprocess_dir = os.environ.get(MULTIPROCESS_ENV) or None
         self.requests = Counter(
             "quancheng_http_requests",
             "HTTP requests answered, by method, route template and status.",
@@ -162,7 +177,29 @@ class HttpMetrics:
             ["method", "route"],
             registry=self.registry,
         )
-        self.registry.register(CityCollector(services))
+        self.services = services
+        self.city = CityCollector(services, telemetry=self.multiprocess_dir is None)
+        if self.multiprocess_dir is None:
+            self.registry.register(self.city)
+            return
+        self._telemetry = {
+            key: Counter(
+                f"quancheng_telemetry_{key}",
+                f"Telemetry {key.replace('_', ' ')} by the server's workers since they started.",
+                registry=self.registry,
+            )
+            for key in TELEMETRY_COUNTERS
+        }
+        self._queue = Gauge(
+            "quancheng_telemetry_queue_length",
+            "Telemetry points waiting to be written.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self._seen = dict.fromkeys(TELEMETRY_COUNTERS, 0)
+        self._sync_lock = threading.Lock()
+        self._stopped = threading.Event()
+        threading.Thread(target=self._sync_loop, name="metrics-sync", daemon=True).start()
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request."""
@@ -171,14 +208,47 @@ class HttpMetrics:
 
     def exposition(self) -> bytes:
         """Every metric in the Prometheus text format."""
-        return generate_latest(self.registry)
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        self.sync_telemetry()
+        merged = CollectorRegistry(auto_describe=False)
+        prometheus_multiprocess.MultiProcessCollector(merged, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        merged.register(self.city)
+        return generate_latest(merged)
+
+    def sync_telemetry(self) -> None:
+        """Copy this worker's telemetry counters into the shared files (multi-process mode)."""
+        stats = self.services.telemetry.stats()
+        with self._sync_lock:
+            for key, counter in self._telemetry.items():
+                now = int(stats.get(key, 0))
+                if now > self._seen[key]:
+                    counter.inc(now - self._seen[key])
+                self._seen[key] = now
+            self._queue.set(float(stats.get("queue_length", 0)))
+
+    def close(self) -> None:
+        """Stop copying; this worker's live gauges leave the sums (its counters stay)."""
+        if self.multiprocess_dir is None or self._stopped.is_set():
+            return
+        self._stopped.set()
+        prometheus_multiprocess.mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
+
+    def _sync_loop(self) -> None:
+        while not self._stopped.wait(TELEMETRY_SYNC_SECONDS):
+            try:
+                self.sync_telemetry()
+            except Exception:
+                log.warning("metrics: copying the telemetry counters failed", exc_info=True)
 
 
 class CityCollector(Collector):
     """Gauges read from the services at scrape time; a failing read is left out."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, telemetry: bool = True) -> None:
         self.services = services
+        # This process's telemetry counters; in multi-process mode HttpMetrics sums them.
+        self.telemetry = telemetry
 
     def describe(self) -> Iterable[Metric]:
         """Nothing up front, so registering it does not query the database."""
@@ -189,10 +259,11 @@ class CityCollector(Collector):
         reads: list[Callable[[], Iterable[Metric]]] = [
             self._ingest_jobs,
             self._ledger,
-            self._telemetry,
             self._alarms,
             self._entities,
         ]
+        if self.telemetry:
+            reads.append(self._telemetry)
         for read in reads:
             try:
                 families = list(read())
@@ -233,7 +304,7 @@ class CityCollector(Collector):
 
     def _telemetry(self) -> Iterator[Metric]:
         stats = self.services.telemetry.stats()
-        for key in ("points_received", "points_written", "duplicates_dropped", "points_dropped"):
+        for key in TELEMETRY_COUNTERS:
             yield CounterMetricFamily(
                 f"quancheng_telemetry_{key}",
                 f"Telemetry {key.replace('_', ' ')} by this process since it started.",

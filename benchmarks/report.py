@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import operator
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,14 +27,46 @@ class Figure:
     peer_value: float | None = None
     ratio: float | None = None
     note: str = ""
+    # The target as a check the report can decide: "value >= 50000", "ratio >= 0.5",
+    # "value < 2", "value == 0" (`target` says the same for people).
+    goal: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        """Rounded for people to read."""
+        """Rounded for people to read, with the verdict on the goal."""
         data = asdict(self)
         for key in ("value", "peer_value", "ratio"):
             if isinstance(data[key], float):
                 data[key] = round(data[key], 3)
+        data["verdict"] = verdict(self.goal, self.value, self.ratio)
         return data
+
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+}
+
+
+def verdict(goal: str, value: float, ratio: float | None) -> str:
+    """ "met", "missed: …" (by how much), or "" without a goal."""
+    if not goal:
+        return ""
+    subject, op, bound_text = goal.split()
+    if subject not in ("value", "ratio") or op not in _COMPARE:
+        raise ValueError(f"a goal reads 'value|ratio OP NUMBER', not {goal!r}")
+    measured = value if subject == "value" else ratio
+    bound = float(bound_text)
+    if measured is None:
+        return "missed: not measured"
+    if _COMPARE[op](measured, bound):
+        return "met"
+    if op == "==" or bound == 0 or measured == 0:
+        return f"missed: {subject} {measured:,.3g}, wanted {op} {bound:,.3g}"
+    # How far off, as a factor people can read at a glance: 0.74x of a floor, 1.3x a ceiling.
+    return f"missed: {measured / bound:.2f}x of the {'floor' if op[0] == '>' else 'ceiling'}"
 
 
 def quantile_ms(seconds: list[float], q: float) -> float:
@@ -104,6 +138,24 @@ def write(
         f"Machine: {m['platform']}, Python {m['python']}, {m['cpus']} CPUs, "
         f"{m['memory_mib']} MiB; {report['time']}",
     ]
+    goals = [
+        (section, f)
+        for section, figures in report["sections"].items()
+        for f in figures
+        if f.get("verdict")
+    ]
+    missed = [(section, f) for section, f in goals if f["verdict"] != "met"]
+    lines += [
+        "",
+        f"Targets: {len(goals) - len(missed)} of {len(goals)} met.",
+    ]
+    if missed:
+        lines += ["", "| missed | section | value | target | by |", "|---|---|---|---|---|"]
+        for section, f in missed:
+            lines.append(
+                f"| {f['name']} | {section} | {f['value']} {f['unit']} | {f['target']} | "
+                f"{f['verdict'].removeprefix('missed: ')} |"
+            )
     for section, figures in report["sections"].items():
         lines += [
             "",
@@ -112,14 +164,15 @@ def write(
             f"Measured {times[section]}"
             + (f" in {took[section]:.0f} s." if section in took else "."),
             "",
-            "| benchmark | value | target | peer | peer value | ratio | note |",
-            "|---|---|---|---|---|---|---|",
+            "| benchmark | value | target | verdict | peer | peer value | ratio | note |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for f in figures:
             peer_value = "" if f["peer_value"] is None else f"{f['peer_value']} {f['unit']}"
             ratio = "" if f["ratio"] is None else f"{f['ratio']}"
             lines.append(
-                f"| {f['name']} | {f['value']} {f['unit']} | {f['target']} | {f['peer']} | "
+                f"| {f['name']} | {f['value']} {f['unit']} | {f['target']} | "
+                f"{f.get('verdict', '')} | {f['peer']} | "
                 f"{peer_value} | {ratio} | {f['note']} |"
             )
     text = "\n".join(lines) + "\n"

@@ -16,9 +16,10 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from benchmarks.report import Figure, write
+from benchmarks.report import RESULTS, Figure, write
 
 SECTIONS = {
     "catalog search": "benchmarks.search",
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes (under 3 minutes)")
     parser.add_argument("--only", action="append", choices=sorted(SECTIONS), help="one section")
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="where the report goes (benchmarks/results)"
+    )
     args = parser.parse_args(argv)
     sections: dict[str, list[Figure]] = {}
     durations: dict[str, float] = {}
@@ -71,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(title)
         durations[title] = time.perf_counter() - started
         print(f"{title}: {durations[title]:.0f} s", file=sys.stderr)
-    print(write(sections, quick=args.quick, merge=bool(args.only), durations=durations))
+    report = write(
+        sections, quick=args.quick, merge=bool(args.only), durations=durations, directory=args.out
+    )
+    print(report)
     if failed:
         print(f"failed sections: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -107,6 +107,7 @@ def overhead_figures(rows: int, tmp: Path, *, rounds: int) -> list[Figure]:
                 value=grant,
                 unit="ms",
                 target="< 1.10x the owner's read at p50" if q == 0.5 else "",
+                goal="ratio < 1.10" if q == 0.5 else "",
                 peer="the owner's read of the same page (no grant, no access log)",
                 peer_value=own,
                 ratio=grant / own if own else None,
@@ -118,6 +119,7 @@ def overhead_figures(rows: int, tmp: Path, *, rounds: int) -> list[Figure]:
             value=float(logged),
             unit="events",
             target=f"{rounds + 1} (one per read)",
+            goal=f"value == {rounds + 1}",
         )
     )
     return figures

@@ -21,12 +21,13 @@ import httpx
 import uvicorn
 from sqlalchemy import select
 
+from benchmarks.city import demo_city
 from benchmarks.datastore import _free_port
 from benchmarks.report import Figure, quantile_ms
 from quancheng.app import Services, create_app
 from quancheng.catalog.model import EntryStatus, OpenType
 from quancheng.db.models import CatalogEntry, Dataset
-from quancheng.demo.build import build_demo, load_demo_data
+from quancheng.demo.build import load_demo_data
 from quancheng.opendata.dcat import Page, catalog_graph, serialize
 from quancheng.opendata.portal import OpenCatalog
 from quancheng.settings import Settings
@@ -196,13 +197,9 @@ def dcat_figure(services: Services) -> Figure:
 def run(*, quick: bool) -> list[Figure]:
     """The open data figures on the demo city (fewer loaded tables and rounds when quick)."""
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            data_dir=Path(tmp), demo_mode=True, secret_key="bench-secret-key-0123456789abcdef"
-        )
-        services = Services.from_settings(settings)
-        services.db.migrate()
+        services = demo_city(Path(tmp))
+        settings = services.settings
         try:
-            build_demo(services, data_dir=Path(tmp), with_data=False)
             load_demo_data(services, seed=2024, limit=30 if quick else 300)
             figures = http_figures(services, settings, rounds=10 if quick else 50)
             figures.append(dcat_figure(services))

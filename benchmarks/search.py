@@ -9,30 +9,28 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from benchmarks.city import demo_city
 from benchmarks.report import Figure, quantile_ms
-from quancheng.app import Services, create_app
+from quancheng.app import create_app
 from quancheng.catalog import textindex
 from quancheng.catalog.model import EntryFields, EntryStatus
 from quancheng.demo import content
-from quancheng.demo.build import build_demo, entry_input
+from quancheng.demo.build import entry_input
 from quancheng.identity.roles import Principal
-from quancheng.settings import Settings
 
 QUERIES = ("公交", "gongjiao", "gj", "空气质量", "企业登记", "bus", "不动产", "ldj", "人口", "水位")
 
 
 def run(*, quick: bool) -> list[Figure]:
     """Search figures on the demo catalog and on a catalog grown to 100,000 entries."""
-    return demo_figures(quick=quick) + scale_figures(10_000 if quick else 100_000)
+    return demo_figures(quick=quick) + scale_figures(5_000 if quick else 100_000)
 
 
 def scale_figures(total: int, *, rounds: int = 5) -> list[Figure]:
     """The demo city with its catalog grown to `total` entries: search p50/p95 over HTTP."""
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), demo_mode=True)
-        services = Services.from_settings(settings)
-        services.db.migrate()
-        build_demo(services, data_dir=Path(tmp), with_data=False)
+        services = demo_city(Path(tmp))
+        settings = services.settings
         extra = content.catalog_entries(seed=7, count=total - 3000)
         platform = Principal.system("bench")
         started = time.perf_counter()
@@ -83,10 +81,8 @@ def demo_figures(*, quick: bool) -> list[Figure]:
     """Build the demo catalog, time searches over HTTP and straight FTS5."""
     rounds = 3 if quick else 20
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), demo_mode=True)
-        services = Services.from_settings(settings)
-        services.db.migrate()
-        build_demo(services, data_dir=Path(tmp), with_data=False)
+        services = demo_city(Path(tmp))
+        settings = services.settings
         http: list[float] = []
         with TestClient(create_app(settings, services=services)) as client:
             for q in QUERIES:  # warm-up

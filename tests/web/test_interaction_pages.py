@@ -66,6 +66,21 @@ def test_register_refuses_taken_names_and_short_passwords(
         assert s.query(User).filter(User.username.in_(("lisi", "wangwu"))).count() == 0
 
 
+def test_register_names_what_is_wrong_with_a_weak_password(
+    client: TestClient, city: SmallCity
+) -> None:
+    web = browser(client)
+    form = {"csrf_token": form_token(web, "/register"), "username": "zhaoliu88"}
+    common = web.post("/register", data=form | {"password": "password", "password2": "password"})
+    assert common.status_code == 422
+    assert "该密码属于最常用的密码" in common.text
+    same = web.post("/register", data=form | {"password": "ZhaoLiu88", "password2": "ZhaoLiu88"})
+    assert same.status_code == 422
+    assert "密码不能与用户名相同" in same.text
+    with city.services.db.reader() as s:
+        assert s.query(User).filter_by(username="zhaoliu88").count() == 0
+
+
 def test_register_is_rate_limited_per_address(client: TestClient, city: SmallCity) -> None:
     limit = city.services.interaction.registrations_per_hour
     statuses = []

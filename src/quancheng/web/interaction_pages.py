@@ -108,6 +108,8 @@ FIELD_MESSAGES: dict[str, str] = {
     "unknown": N_("There is no such department."),
     "duplicate": N_("This user name is taken."),
     "too_short": N_("At least 8 characters."),
+    "same_as_username": N_("The password must differ from the user name."),
+    "too_common": N_("This password is among the most used. Choose another."),
     "mismatch": N_("The two passwords differ."),
 }
 INVALID: dict[str, str] = {

@@ -91,6 +91,36 @@ def test_an_approved_application_reads_masked_rows_through_its_own_token_within_
     assert over.json()["error"]["code"] == "quota_exceeded"
 
 
+def test_scorecards_count_a_public_users_grant_as_given_and_held_by_no_department(
+    client: TestClient, exchange: Exchange, city: SmallCity
+) -> None:
+    ex = exchange
+    admin = ex.auth("admin")
+    before = client.get("/api/v1/metrics/departments/gaj", headers=admin).json()
+    app = apply(client, ex).json()
+    decided = client.post(
+        f"/api/v1/portal/applications/{app['id']}/decision",
+        json={"decision": "approve"},
+        headers=ex.auth("gaj_steward"),
+    )
+    assert decided.status_code == 200, decided.text
+    issued = client.post(
+        f"/api/v1/portal/applications/{app['id']}/tokens",
+        json={"name": "研究脚本"},
+        headers=ex.auth("citizen"),
+    ).json()
+    token = {"Authorization": f"Bearer {issued['token']}"}
+    assert rows(client, ex, token).status_code == 200
+    city.services.access.flush()
+    ranked = client.get("/api/v1/metrics/departments", headers=admin)
+    assert ranked.status_code == 200, ranked.text
+    police = client.get("/api/v1/metrics/departments/gaj", headers=admin).json()
+    assert police["grants_given"] == before["grants_given"] + 1
+    assert police["calls_served"] == before["calls_served"] + 1
+    assert police["grants_held"] == before["grants_held"]
+    assert sum(d["grants_held"] for d in ranked.json()["departments"]) == 0
+
+
 def test_revoking_the_grant_stops_the_token_at_once(client: TestClient, exchange: Exchange) -> None:
     ex = exchange
     app = apply(client, ex).json()

@@ -479,7 +479,8 @@ class SharingMetrics:
         query = select(column, aggregate).where(condition).group_by(column)
         if only is not None:
             query = query.where(column == only)
-        return {int(k): int(v or 0) for k, v in s.execute(query)}
+        # A grant to a public user (conditional open data) is held by no department.
+        return {int(k): int(v or 0) for k, v in s.execute(query) if k is not None}
 
     @staticmethod
     def _calls(s: Session, column: Any, only: int | None) -> Mapping[int, int]:
@@ -490,7 +491,7 @@ class SharingMetrics:
         )
         if only is not None:
             query = query.where(column == only)
-        return {int(k): int(v or 0) for k, v in s.execute(query)}
+        return {int(k): int(v or 0) for k, v in s.execute(query) if k is not None}
 
     @staticmethod
     def _disputes(

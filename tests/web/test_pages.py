@@ -542,3 +542,28 @@ def test_the_platform_admin_must_choose_a_department(web: TestClient, city: Smal
     assert chosen.status_code == 303
     entry_id = int(chosen.headers["location"].rsplit("/", 1)[1])
     assert city.services.catalog.get(city.principals["admin"], entry_id).department.key == "gaj"
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/catalog", "/open", "/ops", "/governance", "/ledger", "/api/v1/docs"]
+)
+def test_every_script_and_stylesheet_a_page_names_is_served_from_here(
+    web: TestClient, city: SmallCity, path: str
+) -> None:
+    """Offline intranets have no CDN: each asset is ours, and the server has it."""
+    login(web, "admin")
+    page = web.get(path)
+    assert page.status_code == 200, page.text[:300]
+    assets = re.findall(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"', page.text)
+    assert any(a.endswith(".js") for a in assets), assets
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        served = web.get(asset)
+        assert served.status_code == 200, asset
+        kind = served.headers["content-type"]
+        assert kind.startswith(
+            ("text/javascript", "application/javascript", "text/css", "image/")
+        ), (
+            asset,
+            kind,
+        )

@@ -229,6 +229,8 @@
     opt.yAxis = [axis("value"), axis("value")];
     opt.yAxis[0].minInterval = 1;
     opt.yAxis[1].gridIndex = 1;
+    // Each chart is a few dozen pixels high: three labels read, six overlap.
+    opt.yAxis.forEach(function (y) { y.splitNumber = 2; });
     opt.series = [
       {
         name: labels.raised,

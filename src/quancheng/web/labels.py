@@ -120,7 +120,7 @@ VALUES: dict[str, dict[str, str]] = {
 
 # The facets of a search, in the order of the sidebar.
 FACETS: dict[str, str] = {
-    "department": N_("Department"),
+    "department": N_("Provider department"),
     "classification": N_("Classification"),
     "sharing_type": N_("Sharing type"),
     "open_type": N_("Open attribute"),

@@ -54,7 +54,7 @@ SORTS: dict[str, str] = {
     "used": N_("Most used"),
 }
 FACETS: dict[str, str] = {
-    "department": N_("Department"),
+    "department": N_("Provider department"),
     "classification": N_("Classification"),
     "open_type": N_("Open attribute"),
     "update_cycle": N_("Update cycle"),

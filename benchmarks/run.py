@@ -29,6 +29,7 @@ SECTIONS = {
     "open data": "benchmarks.opendata",
     "operations": "benchmarks.operations",
     "operations, served": "benchmarks.telemetry_live",
+    "load": "benchmarks.load",
 }
 
 

@@ -112,8 +112,10 @@ class Server:
         *,
         mqtt_url: str | None = None,
         preexec_fn: Callable[[], Any] | None = None,
+        workers: int = 1,
     ) -> None:
         self.city = city
+        self.workers = workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -132,6 +134,8 @@ class Server:
             str(self.city.settings.data_dir),
             "--port",
             str(self.port),
+            "--workers",
+            str(self.workers),
         ]
         # Logs go to a file: a pipe nobody reads would block a chatty server.
         with self.log.open("ab") as out:

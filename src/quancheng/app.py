@@ -37,6 +37,7 @@ from quancheng.api import operations as operations_api
 from quancheng.api import portal as portal_api
 from quancheng.api import portal_stats as portal_stats_api
 from quancheng.api import sharing as sharing_api
+from quancheng.catalog import textindex
 from quancheng.catalog.search import CatalogSearch
 from quancheng.catalog.service import CatalogService
 from quancheng.datastore.reads import DataReader
@@ -382,7 +383,10 @@ def _wants_json(request: Request) -> bool:
 def app_from_env() -> FastAPI:
     """The app for uvicorn's factory mode: settings from the QC_* variables."""
     settings = Settings()
-    return create_app(settings, scheduled=settings.scheduler)
+    app = create_app(settings, scheduled=settings.scheduler)
+    # Each worker's first search would otherwise wait seconds for the dictionaries.
+    textindex.warm_up()
+    return app
 
 
 def scheduler_for(services: Services) -> Scheduler:

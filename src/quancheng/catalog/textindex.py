@@ -118,6 +118,11 @@ def _load() -> _Engines:
         return _engines
 
 
+def warm_up() -> None:
+    """Load the word and pinyin dictionaries now (a server's start), not in a first search."""
+    index_document("济南市公共交通线路")
+
+
 def _runs(text: str) -> Iterator[tuple[str, bool]]:
     """Normalised runs of the text as (run, is_cjk); latin runs come out whole words."""
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_PINYIN_V)

@@ -311,6 +311,25 @@ class CsvReader(TableReader):
         self.has_header = has_header
         self._leading_blank_lines = leading_blank_lines
 
+    @property
+    def leading_blank_lines(self) -> int:
+        """Empty lines before the header (or the first row)."""
+        return self._leading_blank_lines
+
+    def sample(self, rows: int) -> pa.RecordBatch | None:
+        """The first `rows` rows as `batches` gives them, read in this thread only.
+
+        None when they cannot be read this way (a row longer than a block); a file
+        `batches` refuses raises the same error here.
+        """
+        block = max(SAMPLE_BYTES, 64 * rows)
+        try:
+            for batch in _rebatch(self._stream(block, skip=0, threads=False), rows):
+                return batch
+        except _Straddle:
+            return None
+        raise _bad("The file has a header but no data rows.", "no_rows")
+
     def _read(self) -> Iterator[pa.RecordBatch]:
         emitted = 0
         block = CSV_BLOCK_BYTES

@@ -27,7 +27,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from quancheng.catalog.service import CatalogService
-from quancheng.datastore import infer, readers, validate
+from quancheng.datastore import fastcsv, infer, readers, validate
 from quancheng.datastore.backends import open_backend
 from quancheng.datastore.backends.base import Backend
 from quancheng.datastore.freshness import Freshness, freshness
@@ -191,6 +191,7 @@ class DatastoreService:
         keep_versions: int = 5,
         memory_mib: int | None = None,
         ledger: Any = None,
+        fast_csv: bool = True,
     ) -> None:
         self.db = db
         self.catalog = catalog
@@ -202,6 +203,8 @@ class DatastoreService:
         self.keep_versions = keep_versions
         self.memory_mib = memory_mib
         self._ledger = ledger
+        # CSV/TSV loads let the engine read the file (fastcsv), the Python path as fallback.
+        self.fast_csv = fast_csv
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
 
@@ -340,18 +343,30 @@ class DatastoreService:
             dataset_id = dataset.id
         staging = f"{STAGING_PREFIX}{dataset_id}_{job_id}"
         physical = f"{VERSION_PREFIX}{dataset_id}_{job_id}"
+        hashing: Future[str] | None = None
         try:
-            digest = file_sha256(path)
-            if digest == current_hash:
-                return self._finish(
-                    job_id,
-                    JobStatus.UNCHANGED,
-                    message="identical to the current version",
-                    version_id=current.id if current else None,
-                )
-            load = _Load(self, job_id, path, staging, items, progress=progress, format=format)
+            if current_hash is not None:
+                digest = file_sha256(path)
+                if digest == current_hash:
+                    return self._finish(
+                        job_id,
+                        JobStatus.UNCHANGED,
+                        message="identical to the current version",
+                        version_id=current.id if current else None,
+                    )
+            else:
+                # Nothing to compare with: hash while the load runs (hashlib releases the GIL).
+                hashing = _in_thread(file_sha256, path)
+            load = _Load(
+                self, job_id, path, staging, physical, items, progress=progress, format=format
+            )
             columns = load.run()
-            rows = self.backend.finalize(staging, physical, columns)
+            if load.rows is None:
+                rows = self.backend.finalize(staging, physical, columns)
+            else:
+                rows = load.rows
+            if hashing is not None:
+                digest = hashing.result()
             version_id = self._swap_in(job_id, dataset_id, physical, columns, rows, digest, load)
             return self._finish(
                 job_id,
@@ -361,6 +376,7 @@ class DatastoreService:
                 errors=load.error_count,
             )
         except PlatformError as error:
+            _settle(hashing)
             self._discard(staging, physical)
             return self._finish(
                 job_id,
@@ -371,6 +387,7 @@ class DatastoreService:
             )
         except Exception as error:
             log.exception("load job %s failed", job_id)
+            _settle(hashing)
             self._discard(staging, physical)
             return self._finish(
                 job_id,
@@ -569,6 +586,7 @@ class _Load:
         job_id: int,
         path: Path,
         staging: str,
+        physical: str,
         items: list[ItemInfo],
         *,
         progress: Progress | None,
@@ -578,6 +596,7 @@ class _Load:
         self.job_id = job_id
         self.path = path
         self.staging = staging
+        self.physical = physical
         self.items = items
         self.progress = progress
         self.requested_format = format
@@ -585,13 +604,46 @@ class _Load:
         self.encoding: str | None = None
         self.error_count = 0
         self.quarantined = 0
+        # Set when the fast path stored the typed table itself (no staging to finalize).
+        self.rows: int | None = None
+        self._last_beat = utcnow()
+        self._progressed = False
+
+    def _beat(self, bytes_read: int) -> None:
+        """Progress for the caller, and the job's heartbeat every few seconds."""
+        if self.progress is not None:
+            self.progress(bytes_read, self.path.stat().st_size)
+        # The first progress is recorded at once, so a watcher sees the load under way.
+        first = bytes_read > 0 and not self._progressed
+        if first or utcnow() - self._last_beat >= HEARTBEAT_EVERY:
+            self.service.heartbeat(self.job_id, bytes_read=bytes_read, rows_read=0)
+            self._last_beat = utcnow()
+            self._progressed = self._progressed or bytes_read > 0
 
     def run(self) -> list[Column]:
-        """Stage every row; return the inferred, item-linked columns."""
+        """Load the rows; return the inferred, item-linked columns.
+
+        A CSV/TSV file goes the fast way first (fastcsv: the engine reads it into the typed
+        table, and `rows` is set); any other file, or one the fast way hands back, is staged
+        here row batch by row batch for `finalize`.
+        """
         service = self.service
         reader = readers.open_table(self.path, filename=None, format=self.requested_format)
         self.format = reader.format
         self.encoding = reader.encoding
+        if isinstance(reader, readers.CsvReader) and service.fast_csv:
+            fast = fastcsv.load(
+                service.backend,
+                reader,
+                self.items,
+                table=self.physical,
+                staging=self.staging,
+                beat=self._beat,
+            )
+            if fast is not None:
+                self.rows = fast.rows
+                service.heartbeat(self.job_id, bytes_read=reader.total_bytes, rows_read=fast.rows)
+                return fast.columns
         text_columns = [
             Column(name=n, label=label)
             for n, label in zip(reader.names, reader.labels, strict=True)
@@ -736,6 +788,27 @@ def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         with contextlib.suppress(queue.Empty):
             handoff.get_nowait()
         worker.join()
+
+
+def _in_thread(fn: Callable[[Path], str], path: Path) -> Future[str]:
+    """`fn(path)` computed in a thread of its own."""
+    future: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(path))
+        except BaseException as error:  # handed to whoever asks for the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="qc-ingest-hash", daemon=True).start()
+    return future
+
+
+def _settle(future: Future[str] | None) -> None:
+    """Wait for a background computation whose result is no longer needed."""
+    if future is not None:
+        with contextlib.suppress(Exception):
+            future.result()
 
 
 def file_sha256(path: Path) -> str:

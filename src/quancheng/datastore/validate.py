@@ -90,10 +90,15 @@ _SURE_MOBILE = r"^1[3-9][0-9]{9}$"
 
 @dataclass(frozen=True)
 class _Rule:
-    """One check of a column: `test` maps trimmed values to ok (null means not applicable)."""
+    """One check of a column: `test` maps trimmed values to ok (null means not applicable).
+
+    `kind` names the check for the SQL fast path of ingest (fastcsv), which re-states some
+    checks as SQL and leaves the others to `test`.
+    """
 
     test: Callable[[Any], Any]
     reason: Callable[[str], str]
+    kind: str
 
 
 def _regex(pattern: str) -> Callable[[Any], Any]:
@@ -163,37 +168,44 @@ def _id_reason(value: str) -> str:
 
 
 _TYPE_RULES: dict[str, _Rule] = {
-    "I": _Rule(_regex(_INTEGER_TEXT), _fixed("not an integer")),
-    "N": _Rule(_regex(_NUMBER_TEXT), _fixed("not a number")),
-    "F": _Rule(_regex(_NUMBER_TEXT), _fixed("not a number")),
-    "Y": _Rule(_regex(_NUMBER_TEXT), _fixed("not a number")),
-    "D": _Rule(_on_distinct(valid_dates), _fixed("not a date")),
-    "T": _Rule(_on_distinct(_date_or_timestamp), _fixed("not a date and time")),
-    "L": _Rule(_logical, _fixed("not a yes/no value")),
+    "I": _Rule(_regex(_INTEGER_TEXT), _fixed("not an integer"), "integer_text"),
+    "N": _Rule(_regex(_NUMBER_TEXT), _fixed("not a number"), "number_text"),
+    "F": _Rule(_regex(_NUMBER_TEXT), _fixed("not a number"), "number_text"),
+    "Y": _Rule(_regex(_NUMBER_TEXT), _fixed("not a number"), "number_text"),
+    "D": _Rule(_on_distinct(valid_dates), _fixed("not a date"), "date"),
+    "T": _Rule(
+        _on_distinct(_date_or_timestamp), _fixed("not a date and time"), "date_or_timestamp"
+    ),
+    "L": _Rule(_logical, _fixed("not a yes/no value"), "logical"),
 }
-_ID_STRICT = _Rule(_per_value(checks.is_id_number), _id_reason)
+_ID_STRICT = _Rule(_per_value(checks.is_id_number), _id_reason, "id_number")
 # 证件号码 may hold a passport or other document, and a rights holder may be an
 # organisation: an 18-character value must be an ID number or a unified credit code.
 _ID_IF_EIGHTEEN = _Rule(
     _per_value(lambda v: checks.is_id_number(v) or checks.is_credit_code(v), _EIGHTEEN),
     _id_reason,
+    "id_or_credit_code",
 )
 _MOBILE = _Rule(
-    _per_value(checks.is_mobile, sure=_SURE_MOBILE), _fixed("not a valid mobile number")
+    _per_value(checks.is_mobile, sure=_SURE_MOBILE), _fixed("not a valid mobile number"), "mobile"
 )
 # A contact phone may be a landline (0531-12345678); an 11-digit 1… number must be a mobile.
 _CONTACT_PHONE = _Rule(
     _per_value(checks.is_mobile, _MOBILE_LIKE, sure=_SURE_MOBILE),
     _fixed("not a valid mobile number"),
+    "contact_phone",
 )
 _CREDIT_CODE = _Rule(
     _per_value(checks.is_credit_code),
     _fixed("not a valid unified social credit code (check character)"),
+    "credit_code",
 )
 _POSTCODE = _Rule(
-    _per_value(checks.is_postcode, sure=r"^[0-9]{6}$"), _fixed("not a valid postcode")
+    _per_value(checks.is_postcode, sure=r"^[0-9]{6}$"), _fixed("not a valid postcode"), "postcode"
 )
-_BANK_CARD = _Rule(_per_value(checks.is_bank_card), _fixed("not a valid bank card number"))
+_BANK_CARD = _Rule(
+    _per_value(checks.is_bank_card), _fixed("not a valid bank card number"), "bank_card"
+)
 
 
 def _identity_rule(name: str) -> _Rule | None:
@@ -223,6 +235,15 @@ class _Plan:
     column: Column
     required: bool
     rules: tuple[_Rule, ...]
+
+
+@dataclass(frozen=True)
+class ColumnChecks:
+    """What validation checks in one column: whether a value is required, and the rule kinds."""
+
+    column: Column
+    required: bool
+    kinds: tuple[str, ...]
 
 
 class RowValidator:
@@ -260,6 +281,13 @@ class RowValidator:
             if rules or is_required:
                 plans.append(_Plan(column, is_required, tuple(rules)))
         self._plans = tuple(plans)
+
+    @property
+    def plans(self) -> tuple[ColumnChecks, ...]:
+        """The columns this validator checks, and how."""
+        return tuple(
+            ColumnChecks(p.column, p.required, tuple(r.kind for r in p.rules)) for p in self._plans
+        )
 
     def check(self, batch: pa.RecordBatch, first_row: int) -> Check:
         """Errors of one batch; `first_row` is the 1-based data row number of its first row."""

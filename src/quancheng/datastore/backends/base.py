@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -24,6 +25,26 @@ def check_table_name(table: str) -> str:
     if not TABLE_NAME_PATTERN.fullmatch(table):
         raise ValueError(f"invalid physical table name {table!r}")
     return table
+
+
+class EngineRefused(Exception):
+    """The engine did not load a file exactly as the Python readers would: load it in Python."""
+
+
+@dataclass(frozen=True)
+class CsvCopy:
+    """A delimited text file for PostgreSQL's COPY, and what must hold before it is kept.
+
+    `confirm` is called with the number of rows COPY read, before the commit; it raises
+    EngineRefused when the file must be loaded in Python after all, and otherwise returns
+    the text columns whose blank values must become NULL (COPY keeps "" and "  ").
+    """
+
+    path: Path
+    encoding: str
+    offset: int
+    delimiter: str
+    confirm: Callable[[int], Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -59,6 +80,35 @@ class Backend(abc.ABC):
         On a failed cast raise BadRequest(code="cast_failed"); nothing is changed then and
         the staging table is left for the caller to drop.
         """
+
+    def staging_dir(self, table: str) -> Path:
+        """The local directory of a staging table (scratch files of its load live there)."""
+        raise NotImplementedError
+
+    def create_from_files(
+        self, table: str, select: str, *, progress: Callable[[float], None]
+    ) -> int:
+        """Create `table` from a SELECT over local files; return its row count.
+
+        Raise EngineRefused when the engine stops on the data, leaving nothing behind.
+        `progress` gets the fraction done, now and then, in the calling thread.
+        """
+        raise NotImplementedError
+
+    def copy_file(
+        self,
+        table: str,
+        columns: Sequence[Column],
+        source: CsvCopy,
+        *,
+        progress: Callable[[float], None],
+    ) -> int:
+        """Create typed `table` by COPY of a delimited file; return its row count.
+
+        Raise EngineRefused when the server stops on the data or `source.confirm` refuses,
+        leaving nothing behind.
+        """
+        raise NotImplementedError
 
     @abc.abstractmethod
     def drop(self, table: str) -> None:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from quancheng.datastore.backends import arrowcast, sqlbuild
-from quancheng.datastore.backends.base import Backend, SqlResult, check_table_name
+from quancheng.datastore.backends.base import (
+    Backend,
+    EngineRefused,
+    SqlResult,
+    check_table_name,
+)
 from quancheng.datastore.backends.staging import FileStaging
 from quancheng.datastore.query import Page, QuerySpec
 from quancheng.datastore.schema import Column, ColumnType
@@ -84,6 +91,56 @@ class DuckDBBackend(Backend):
     def append(self, table: str, batch: pa.RecordBatch) -> None:
         """Append string columns to a staging table, numbering the rows in load order."""
         self._staging.append(table, batch)
+
+    def staging_dir(self, table: str) -> Path:
+        """The local directory of a staging table."""
+        return self._staging.path(table)
+
+    def create_from_files(
+        self, table: str, select: str, *, progress: Callable[[float], None]
+    ) -> int:
+        """Create `table` from a SELECT over local files (read_csv) in one transaction."""
+        outcome: dict[str, Any] = {}
+        cur = self._cursor()
+        # query_progress answers only with the progress bar on (for this cursor, unprinted).
+        cur.execute("SET enable_progress_bar = true")
+        cur.execute("SET enable_progress_bar_print = false")
+
+        def run() -> None:
+            try:
+                cur.begin()
+                cur.execute(f"CREATE TABLE {self._q(table)} AS {select}")
+                found = cur.execute(sqlbuild.count_rows(D, table)).fetchone()
+                cur.commit()
+                outcome["rows"] = int(found[0]) if found else 0
+            except BaseException as error:  # handed to the calling thread
+                outcome["error"] = error
+                # The statement may have failed before the transaction held anything.
+                with contextlib.suppress(duckdb.Error):
+                    cur.rollback()
+
+        # The statement runs in a thread so that the caller keeps beating while it runs.
+        worker = threading.Thread(target=run, name="qc-ingest-engine", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.5)
+                if worker.is_alive():
+                    progress(max(cur.query_progress(), 0.0) / 100)
+        except BaseException:
+            cur.interrupt()
+            worker.join()
+            raise
+        finally:
+            worker.join()
+            cur.close()
+        error = outcome.get("error")
+        if isinstance(error, duckdb.Error):
+            raise EngineRefused(str(error)) from error
+        if error is not None:
+            raise error
+        progress(1.0)
+        return int(outcome["rows"])
 
     def finalize(self, staging: str, table: str, columns: Sequence[Column]) -> int:
         """Create typed `table` from `staging` and drop `staging`."""

@@ -8,7 +8,7 @@ import io
 import itertools
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,14 @@ from psycopg import pq
 from psycopg.rows import TupleRow
 
 from quancheng.datastore.backends import arrowcast, sqlbuild
-from quancheng.datastore.backends.base import ROWID, Backend, SqlResult, check_table_name
+from quancheng.datastore.backends.base import (
+    ROWID,
+    Backend,
+    CsvCopy,
+    EngineRefused,
+    SqlResult,
+    check_table_name,
+)
 from quancheng.datastore.backends.staging import FileStaging
 from quancheng.datastore.query import Page, QuerySpec
 from quancheng.datastore.schema import Column, ColumnType
@@ -32,6 +39,14 @@ POOL_SIZE = 8
 # Tables larger than this are spread over the workers when the Citus extension is there.
 CITUS_MIN_ROWS = 1_000_000
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+_COPY_CHUNK = 1 << 20
+# What the readers count as white space (pyarrow's utf8_is_space): a cell of only these is
+# empty, so NULL.
+_SPACES = (
+    "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 class _NeedsSql(Exception):
@@ -86,6 +101,74 @@ class PostgresBackend(Backend):
         """Append string columns to a staging table, numbering the rows in load order."""
         self._staging.append(table, batch)
 
+    def staging_dir(self, table: str) -> Path:
+        """The local directory of a staging table."""
+        return self._staging.path(table)
+
+    def copy_file(
+        self,
+        table: str,
+        columns: Sequence[Column],
+        source: CsvCopy,
+        *,
+        progress: Callable[[float], None],
+    ) -> int:
+        """Create typed `table` by one COPY of the file's bytes; the server parses and casts."""
+        names = ", ".join(D.quote(c.name) for c in columns)
+        # Row numbers in file order: one COPY inserts in order, drawing from the identity
+        # (a session hands out its cached values in order too).
+        definition = [f"{D.quote(ROWID)} BIGINT GENERATED ALWAYS AS IDENTITY (CACHE 1000)"]
+        definition += [f"{D.quote(c.name)} {D.types[c.type]}" for c in columns]
+        options = [f"DELIMITER {D.literal(source.delimiter)}"]
+        options.append(f"ENCODING {D.literal(source.encoding)}")
+        texts = [D.quote(c.name) for c in columns if c.type is ColumnType.TEXT]
+        if texts:
+            # A quoted "" is NULL for the readers too (in a typed column COPY refuses it).
+            options.append(f"FORCE_NULL ({', '.join(texts)})")
+        statement = f"COPY {self._q(table)} ({names}) FROM STDIN (FORMAT csv, {', '.join(options)})"
+        size = max(source.path.stat().st_size, 1)
+        try:
+            with self._conn() as conn:
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.execute(f"CREATE TABLE {self._q(table)} ({', '.join(definition)})", [])
+                    with source.path.open("rb") as f, cur.copy(statement, []) as copy:
+                        f.seek(source.offset)
+                        done = source.offset
+                        while chunk := f.read(_COPY_CHUNK):
+                            copy.write(chunk)
+                            done += len(chunk)
+                            progress(done / size)
+                    rows = max(cur.rowcount, 0)
+                    blank = source.confirm(rows)
+                    if blank:
+                        self._blank_to_null(cur, table, blank)
+                    q = self._q(table)
+                    cur.execute(f"ALTER TABLE {q} ALTER COLUMN {D.quote(ROWID)} DROP IDENTITY", [])
+                    cur.execute(f"ALTER TABLE {q} ADD PRIMARY KEY ({D.quote(ROWID)})", [])
+                conn.execute(f"ANALYZE {self._q(table)}", [])
+                self._distribute(conn, table, rows)
+        except psycopg.errors.DataError as error:
+            raise EngineRefused(_message(error)) from error
+        return rows
+
+    def _blank_to_null(
+        self, cur: psycopg.Cursor[TupleRow], table: str, names: Sequence[str]
+    ) -> None:
+        blank = {n: f"btrim({D.quote(n)}, {D.literal(_SPACES)}) = ''" for n in names}
+        sets = ", ".join(
+            f"{D.quote(n)} = CASE WHEN {test} THEN NULL ELSE {D.quote(n)} END"
+            for n, test in blank.items()
+        )
+        where = " OR ".join(blank.values())
+        cur.execute(f"UPDATE {self._q(table)} SET {sets} WHERE {where}", [])  # noqa: S608
+
+    def _distribute(self, conn: Connection, table: str, rows: int) -> None:
+        if (
+            rows > CITUS_MIN_ROWS
+            and conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'", []).fetchone()
+        ):
+            conn.execute("SELECT create_distributed_table(%s, %s)", [table, ROWID])
+
     def finalize(self, staging: str, table: str, columns: Sequence[Column]) -> int:
         """Create typed `table` (primary key `_rowid`) from `staging`, drop `staging`."""
         if not self._staging.exists(staging):
@@ -95,13 +178,7 @@ class PostgresBackend(Backend):
             if count is None:
                 count = self._finalize_in_sql(conn, staging, table, columns)
             conn.execute(f"ANALYZE {self._q(table)}", [])
-            if (
-                count > CITUS_MIN_ROWS
-                and conn.execute(
-                    "SELECT 1 FROM pg_extension WHERE extname = 'citus'", []
-                ).fetchone()
-            ):
-                conn.execute("SELECT create_distributed_table(%s, %s)", [table, ROWID])
+            self._distribute(conn, table, count)
         self._staging.drop(staging)
         return count
 

@@ -87,6 +87,15 @@ def test_bad_batches_are_refused_whole(
         URL, content=b"{oops", headers={**steward, "Content-Type": "application/json"}
     )
     assert (not_json.status_code, not_json.json()["error"]["code"]) == (400, "invalid_json")
+    # NaN is not JSON (the history's JSON columns would refuse it): the batch is refused.
+    nan = b'[{"id": "%s", "attrs": {"pm25": {"value": NaN}}}]' % STATION.encode()
+    not_a_number = client.post(
+        URL, content=nan, headers={**steward, "Content-Type": "application/json"}
+    )
+    assert (not_a_number.status_code, not_a_number.json()["error"]["code"]) == (
+        400,
+        "invalid_json",
+    )
     assert client.post(URL, json={"id": STATION}, headers=steward).status_code == 400
     too_many = [reading(STATION, at, 1.0)] * (MAX_TELEMETRY_MESSAGES + 1)
     assert client.post(URL, json=too_many, headers=steward).status_code == 413

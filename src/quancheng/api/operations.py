@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -13,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from quancheng.api.deps import PrincipalDep, ServicesDep
 from quancheng.api.schemas import API_ERRORS
 from quancheng.errors import BadRequest, HttpError, PayloadTooLarge
+from quancheng.operations import codec
 from quancheng.operations.alarms import AlarmView, RuleView
 from quancheng.operations.ngsi import require_government
 
@@ -606,7 +606,7 @@ async def ingest_telemetry(
         if len(raw) > MAX_TELEMETRY_BYTES:
             raise PayloadTooLarge(f"a telemetry batch is at most {MAX_TELEMETRY_BYTES} bytes")
     try:
-        messages = json.loads(raw)
+        messages = codec.loads(raw)
     except ValueError as exc:
         raise BadRequest("the body is not JSON", code="invalid_json") from exc
     if not isinstance(messages, list):

@@ -375,16 +375,26 @@ class CommandDesk:
         reports: dict[str, dict[str, Any]] = defaultdict(dict)
         latest: dict[str, datetime] = {}
         relevant = [ob for ob in observations if ob.attribute in REPORT_ATTRIBUTES]
-        for ob in sorted(relevant, key=lambda o: o.observed_at):
-            reports[ob.entity_id][ob.attribute] = ob.value
-            latest[ob.entity_id] = _utc(ob.observed_at)
-        if not reports:
+        if not relevant:
             return
         now = self.clock()
         # Most reports acknowledge nothing: look in a read-only session first, and take the
         # writer (a lock on SQLite) only when there is something to acknowledge.
-        with self.db.reader() as s:
-            pending = s.execute(
+        # A plain connection: this runs with every device batch, the ORM session cost more.
+        with self.db.engine.connect() as conn:
+            # Usually no command is pending at all: one indexed probe says so, cheaper than
+            # sending a device batch's ids (hundreds) in an IN list with every batch.
+            waiting = conn.execute(
+                select(OpsCommand.id)
+                .where(OpsCommand.state.in_(PENDING), OpsCommand.expires_at > now)
+                .limit(1)
+            ).first()
+            if waiting is None:
+                return
+            for ob in sorted(relevant, key=lambda o: o.observed_at):
+                reports[ob.entity_id][ob.attribute] = ob.value
+                latest[ob.entity_id] = _utc(ob.observed_at)
+            pending = conn.execute(
                 select(
                     OpsCommand.id,
                     OpsCommand.entity_id,

@@ -39,6 +39,7 @@ TYPE_OWNERS = {
     model.WATER_LEVEL: "swj",
 }
 _CHUNK = 500  # ids per IN (...) query
+_new_tuple = tuple.__new__
 
 
 class MalformedMessage(BadRequest, ValueError):
@@ -543,23 +544,29 @@ def _observations_of(
     entity_id, entity_type = entity.id, entity.type
     department_id = int(entity.department_id)
     district, group_id = entity.district or "", entity.group_id or ""
+    scalar, instant = ngsi.scalar, ngsi.instant
     for name, attr in attrs.items():
         if attr.get("type") != "Property":
             continue
-        value = ngsi.scalar(attr.get("value"))
+        value = scalar(attr.get("value"))
         if value is None:
             continue
         at = attr.get("observedAt")
-        yield Observation(
-            entity_id,
-            entity_type,
-            department_id,
-            district,
-            group_id,
-            name,
-            value,
-            ngsi.instant(at) if at else now,
-            attr.get("unitCode") or "",
+        # tuple.__new__ skips the named tuple's generated __new__ (a third of the cost;
+        # a device batch builds thousands): the same fields, in order.
+        yield _new_tuple(
+            Observation,
+            (
+                entity_id,
+                entity_type,
+                department_id,
+                district,
+                group_id,
+                name,
+                value,
+                instant(at) if at else now,
+                attr.get("unitCode") or "",
+            ),
         )
 
 

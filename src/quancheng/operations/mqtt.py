@@ -35,6 +35,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from quancheng.errors import ConfigurationError, PlatformError
 from quancheng.identity.roles import Principal
+from quancheng.operations import codec
 from quancheng.operations.entities import IngestResult
 
 log = logging.getLogger(__name__)
@@ -284,10 +285,11 @@ class MqttBridge:
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         self.stats.bump("received")
-        delivery = _Delivery(message.topic, message.payload, message.mid, message.qos)
-        with self._arrived:
-            self._inbox.append(delivery)
-            if len(self._inbox) >= self.batch_size:
+        # deque.append is atomic: the condition is only taken to wake the worker.
+        inbox = self._inbox
+        inbox.append(_Delivery(message.topic, message.payload, message.mid, message.qos))
+        if len(inbox) >= self.batch_size:
+            with self._arrived:
                 self._arrived.notify()
 
     # The ingest worker: batches from the inbox, stored, then acknowledged in order.
@@ -310,15 +312,36 @@ class MqttBridge:
 
     def _store(self, batch: list[_Delivery]) -> None:
         """Store a batch (trying again while it fails), then acknowledge every message."""
+        # Decoded once: a retry must not count the malformed payloads again.
+        decoded = self._decode([(d.topic, d.payload) for d in batch])
         attempt = 0
-        while not self.handle_batch([(d.topic, d.payload) for d in batch]):
+        while True:
+            result = self._ingest(decoded)
+            if result is not None and (not result.points or self._durable()):
+                break
             if not self._started:
                 return  # unacknowledged: delivered again on the next connection
             time.sleep(RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)])
             attempt += 1
+        self._count(result)
         for d in batch:
             if d.qos:
                 self.client.ack(d.mid, d.qos)
+
+    def _durable(self) -> bool:
+        """Whether everything stored so far is in the history (counted as a failure if not)."""
+        if self.durable is None:
+            return True
+        try:
+            if self.durable():
+                return True
+            error = "the telemetry history was not written in time"
+        except Exception as exc:
+            log.exception("waiting for the telemetry history failed")
+            error = f"{type(exc).__name__}: {exc}"
+        log.error("MQTT batch not acknowledged yet: %s", error)
+        self.stats.bump("failed", error)
+        return False
 
     def handle(self, topic: str, payload: bytes | bytearray) -> bool:
         """Ingest one message; whether it may be acknowledged (False: deliver it again)."""
@@ -326,6 +349,16 @@ class MqttBridge:
 
     def handle_batch(self, messages: list[tuple[str, bytes | bytearray]]) -> bool:
         """Store messages in one transaction; whether they may be acknowledged (all or none)."""
+        result = self._ingest(self._decode(messages))
+        if result is None:
+            return False
+        if result.points and not self._durable():
+            return False
+        self._count(result)
+        return True
+
+    def _decode(self, messages: list[tuple[str, bytes | bytearray]]) -> list[dict[str, Any]]:
+        """The device messages of valid topics and payloads (the others counted as malformed)."""
         decoded: list[dict[str, Any]] = []
         for topic, payload in messages:
             where = parse_attrs_topic(topic)
@@ -334,35 +367,41 @@ class MqttBridge:
                 continue
             entity_type, entity_id = where
             try:
-                attrs = json.loads(payload)
-            except (UnicodeDecodeError, ValueError) as exc:
+                attrs = codec.loads(payload)
+            except ValueError as exc:  # UnicodeDecodeError is one too
                 self.stats.bump("malformed", f"{topic}: not JSON ({exc})")
                 continue
             if not isinstance(attrs, dict) or not attrs:
                 self.stats.bump("malformed", f"{topic}: payload is not a JSON object")
                 continue
             decoded.append({"id": entity_id, "type": entity_type, "attrs": attrs})
+        return decoded
+
+    def _ingest(self, decoded: list[dict[str, Any]]) -> IngestResult | None:
+        """Store decoded messages; None when that failed and may succeed if tried again."""
         if not decoded:
-            return True
+            return IngestResult()
         try:
-            result = self.entities.ingest_batch(self.actor, decoded)
-            if self.durable is not None and result.points and not self.durable():
-                raise TimeoutError("the telemetry history was not written in time")
+            return self.entities.ingest_batch(self.actor, decoded)
         except PlatformError as exc:
             if exc.status < 500:
                 # Refused as a whole (not a device's fault, not curable by redelivery).
                 self.stats.bump("malformed", exc.message, n=len(decoded))
-                return True
+                return IngestResult()
             log.error("storing %d MQTT messages failed: %s", len(decoded), exc.message)
             self.stats.bump("failed", exc.message)
-            return False
+            return None
         except Exception as exc:
             # Not the messages' fault: keep them unacknowledged and try again.
             log.exception("storing %d MQTT messages failed", len(decoded))
             self.stats.bump("failed", f"{type(exc).__name__}: {exc}")
-            return False
-        self.stats.bump("ingested", n=result.accepted)
-        self.stats.bump("unknown", n=len(result.unknown))
+            return None
+
+    def _count(self, result: IngestResult) -> None:
+        """Count what a stored batch did (once it may be acknowledged)."""
+        if result.accepted:
+            self.stats.bump("ingested", n=result.accepted)
+        if result.unknown:
+            self.stats.bump("unknown", n=len(result.unknown))
         for refused in result.rejected:
             self.stats.bump("malformed", f"{refused.get('id')}: {refused.get('error')}")
-        return True

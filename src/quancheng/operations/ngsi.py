@@ -479,11 +479,12 @@ Rule = Callable[[str, Any], None]
 
 def _number(lo: float | None = None, hi: float | None = None) -> Rule:
     def check(name: str, value: Any) -> None:
+        # Exact float or int first (a bool is neither): every device reading passes here.
+        kind = type(value)
         if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+            (kind is not float and kind is not int)
+            and (isinstance(value, bool) or not isinstance(value, int | float))
+        ) or not math.isfinite(value):
             raise bad(f"{name} must be a number", details={"attr": name})
         if lo is not None and value < lo:
             raise bad(f"{name} must be ≥ {lo}", details={"attr": name})

@@ -247,15 +247,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not scheduled:
-            yield
-            return
         try:
-            with background_work(services):
+            if not scheduled:
                 yield
+                return
+            try:
+                with background_work(services):
+                    yield
+            finally:
+                services.close()
         finally:
+            # Web-only workers (QC_SCHEDULER=false) leave the metrics' live sums too.
             _app.state.http_metrics.close()
-            services.close()
 
     app = FastAPI(
         lifespan=lifespan,

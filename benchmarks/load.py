@@ -29,13 +29,12 @@ from typing import Any
 import httpx
 from tests.support.city import SmallCity, entry_fields
 from tests.support.postgres import create_database, drop_database, postgres_admin_url
-from tests.support.server import Server, prepare_city
+from tests.support.server import Server, prepare_city, streetlights
 from tests.support.sharing import seed_exchange
 
 from benchmarks.report import Figure, quantile_ms
 from quancheng.app import Services
 from quancheng.identity.roles import Principal
-from quancheng.operations.model import STREETLIGHT
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL_SECONDS = 600.0
@@ -129,17 +128,7 @@ def _seed(services: Services, city: SmallCity, root: Path, plan: Plan) -> None:
             plan.columns = {c.label: c.name for c in info.current.schema.columns}
     plan.exchange_entry = seed_exchange(city, root, rows=200).entry_id
     plan.lamps = [f"urn:ngsi-ld:Streetlight:load-{i:05d}" for i in range(LAMPS)]
-    body = [
-        {
-            "id": lamp,
-            "type": STREETLIGHT,
-            "location": {
-                "type": "GeoProperty",
-                "value": {"type": "Point", "coordinates": [116.9 + n * 1e-5, 36.66]},
-            },
-        }
-        for n, lamp in enumerate(plan.lamps)
-    ]
+    body = streetlights(plan.lamps)
     services.entities.upsert(Principal.system("bench"), body, department="gaj")
 
 

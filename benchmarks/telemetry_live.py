@@ -26,7 +26,7 @@ import httpx
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from tests.support.city import SmallCity
-from tests.support.server import PreparedCity, Server, opened, prepare_city
+from tests.support.server import PreparedCity, Server, opened, prepare_city, streetlights
 
 from benchmarks.report import Figure, quantile_ms
 from quancheng.app import Services
@@ -66,17 +66,7 @@ def _prepare(root: Path, database_url: str | None, lamps: int) -> City:
     def setup(services: Services, _city: SmallCity) -> None:
         admin = Principal.system("bench")
         for i in range(0, lamps, 1000):
-            body = [
-                {
-                    "id": entity_id,
-                    "type": STREETLIGHT,
-                    "location": {
-                        "type": "GeoProperty",
-                        "value": {"type": "Point", "coordinates": [116.9 + n * 1e-5, 36.66]},
-                    },
-                }
-                for n, entity_id in enumerate(ids[i : i + 1000], start=i)
-            ]
+            body = streetlights(ids[i : i + 1000], start=i)
             services.entities.upsert(admin, body, department="gaj")
         with services.db.reader() as s:
             user = s.query(User).filter(User.username == "admin").one()

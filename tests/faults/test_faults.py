@@ -38,7 +38,14 @@ from quancheng.operations.telemetry import RAW_TABLE
 from tests.support.city import SmallCity, entry_fields
 from tests.support.mosquitto import Broker, mosquitto_broker  # noqa: F401
 from tests.support.postgres import Cluster, create_database
-from tests.support.server import PreparedCity, Server, ledger_verify, opened, prepare_city
+from tests.support.server import (
+    PreparedCity,
+    Server,
+    ledger_verify,
+    opened,
+    prepare_city,
+    streetlights,
+)
 
 DONE = ("succeeded", "unchanged", "failed")
 # A lamp's readings at step n, each within its attribute's valid range.
@@ -92,18 +99,7 @@ def published_entry(services: Services, city: SmallCity) -> int:
 
 def add_lamps(services: Services, city: SmallCity) -> None:
     """The street lamps the telemetry tests report on, in the public security bureau."""
-    bodies = [
-        {
-            "id": lamp,
-            "type": STREETLIGHT,
-            "location": {
-                "type": "GeoProperty",
-                "value": {"type": "Point", "coordinates": [116.9 + n * 1e-5, 36.66]},
-            },
-        }
-        for n, lamp in enumerate(LAMPS)
-    ]
-    services.entities.upsert(Principal.system("faults"), bodies, department="gaj")
+    services.entities.upsert(Principal.system("faults"), streetlights(LAMPS), department="gaj")
 
 
 def upload(client: httpx.Client, entry_id: int, body: bytes | Path) -> httpx.Response:

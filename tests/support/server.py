@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from quancheng.app import Services
 from quancheng.cli import main
 from quancheng.identity.service import PasswordPolicy
+from quancheng.operations.model import STREETLIGHT
 from quancheng.settings import Settings
 from tests.support.city import SmallCity, seed_small_city
 from tests.support.mosquitto import free_port
@@ -47,6 +48,21 @@ class PreparedCity:
     def auth(self, username: str) -> dict[str, str]:
         """The Authorization header of a seeded user's API token."""
         return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+
+def streetlights(ids: list[str], *, start: int = 0) -> list[dict[str, Any]]:
+    """NGSI-LD bodies of street lamps in a row along one street (the n-th a metre further)."""
+    return [
+        {
+            "id": lamp,
+            "type": STREETLIGHT,
+            "location": {
+                "type": "GeoProperty",
+                "value": {"type": "Point", "coordinates": [116.9 + n * 1e-5, 36.66]},
+            },
+        }
+        for n, lamp in enumerate(ids, start=start)
+    ]
 
 
 def close_services(services: Services) -> None:

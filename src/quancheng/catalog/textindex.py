@@ -103,9 +103,6 @@ def _load() -> _Engines:
                 found.update((s, e) for _, s, e in tk.tokenize(run, HMM=True))
                 return {(s, e) for s, e in found if e - s > 1}
 
-            # Catalog text repeats the same runs (department and subject names) thousands
-            # of times; pinyin conversion is the costly step of indexing, so remember it.
-            @functools.lru_cache(maxsize=1 << 16)
             def pinyin(run: str) -> tuple[str, ...]:
                 return tuple(lazy_pinyin(run, errors=_no_pinyin))
 
@@ -143,18 +140,22 @@ def _pairs(chunk: str) -> list[str]:
     return [chunk] if len(chunk) == 1 else [chunk[i : i + 2] for i in range(len(chunk) - 1)]
 
 
-def _cjk_index(run: str, engines: _Engines) -> Iterator[str]:
+@functools.lru_cache(maxsize=1 << 16)
+def _cjk_index(run: str) -> tuple[str, ...]:
+    # Catalog text repeats the same runs (department, subject and item names) thousands of
+    # times, and segmenting a run is most of the cost of indexing an entry: remembered.
+    engines = _load()
     syllables = engines.pinyin(run)
+    tokens: list[str] = []
     for i, ch in enumerate(run):
-        yield ch
-        yield run[i : i + 2]
-        yield syllables[i]
+        tokens += (ch, run[i : i + 2], syllables[i])
     for start, end in sorted(engines.spans(run)):
         word_syllables = syllables[start:end]
         if all(word_syllables):
             # Through the latin rule too, as a query cannot tell initials "jncs" from English.
-            yield _latin("".join(word_syllables))
-            yield _latin("".join(s[0] for s in word_syllables))
+            tokens.append(_latin("".join(word_syllables)))
+            tokens.append(_latin("".join(s[0] for s in word_syllables)))
+    return tuple(tokens)
 
 
 def _word_parts(word: str, engines: _Engines) -> list[str]:
@@ -186,7 +187,7 @@ def index_tokens(text: str) -> list[str]:
     """Tokens to index for a field: latin words, ideographs, ideograph pairs, pinyin, initials."""
     tokens: list[str] = []
     for run, cjk in _runs(text):
-        tokens.extend(_cjk_index(run, _load()) if cjk else [run])
+        tokens.extend(_cjk_index(run) if cjk else (run,))
     return [t for t in dict.fromkeys(tokens) if t]
 
 

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from benchmarks.report import phase
 from quancheng.app import Services
 from quancheng.demo.build import build_demo
 from quancheng.settings import Settings
@@ -33,7 +34,8 @@ def demo_city(data_dir: Path) -> Services:
         services = Services.from_settings(demo_settings(built))
         try:
             services.db.migrate()
-            build_demo(services, data_dir=built, with_data=False)
+            with phase("the demo catalog built (once per run)"):
+                build_demo(services, data_dir=built, with_data=False)
         finally:
             services.close()
         _template = built

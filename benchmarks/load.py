@@ -32,13 +32,13 @@ from tests.support.postgres import create_database, drop_database, postgres_admi
 from tests.support.server import Server, prepare_city, streetlights
 from tests.support.sharing import seed_exchange
 
-from benchmarks.report import Figure, quantile_ms
+from benchmarks.report import Figure, phase, quantile_ms
 from quancheng.app import Services
 from quancheng.identity.roles import Principal
 
 ROOT = Path(__file__).resolve().parents[1]
 FULL_SECONDS = 600.0
-QUICK_SECONDS = 20.0
+QUICK_SECONDS = 10.0
 FULL_CLIENTS = 200
 QUICK_CLIENTS = 50
 WORKERS = 2  # the 2-core benchmark machine
@@ -580,7 +580,12 @@ def measure(
             try:
                 assert server.process is not None
                 plan.base = server.base
-                result, samples = _drive_and_sample(plan, server.process.pid, root)
+                print(
+                    f"  prepared in {prepared - began:.1f} s, served in {serving - prepared:.1f} s",
+                    file=sys.stderr,
+                )
+                with phase(f"{clients} clients for {seconds:.0f} s"):
+                    result, samples = _drive_and_sample(plan, server.process.pid, root)
                 figures = _route_figures(result, plan)
                 figures += _memory_figures(
                     samples, server.process.pid, judged=seconds >= JUDGED_SECONDS

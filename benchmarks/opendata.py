@@ -200,7 +200,7 @@ def run(*, quick: bool) -> list[Figure]:
         services = demo_city(Path(tmp))
         settings = services.settings
         try:
-            load_demo_data(services, seed=2024, limit=30 if quick else 300)
+            load_demo_data(services, seed=2024, limit=12 if quick else 300)
             figures = http_figures(services, settings, rounds=10 if quick else 50)
             figures.append(dcat_figure(services))
         finally:

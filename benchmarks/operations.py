@@ -157,6 +157,7 @@ def _record_figures(label: str, services: Services, points: int) -> list[Figure]
 def _fleet(services: Services, lamps: int) -> tuple[list[str], Any]:
     """A small city with `lamps` streetlights of 公安局 (the stand-in owner), history wired."""
     from tests.support.city import seed_small_city
+    from tests.support.server import streetlights
 
     entities = services.entities
     if services.telemetry.record not in entities.observers:
@@ -164,19 +165,8 @@ def _fleet(services: Services, lamps: int) -> tuple[list[str], Any]:
     city = seed_small_city(services)
     admin = Principal.system("bench")
     ids = [f"urn:ngsi-ld:Streetlight:ingest-{i:05d}" for i in range(lamps)]
-    for i, entity_id in enumerate(ids):
-        entities.create(
-            admin,
-            {
-                "id": entity_id,
-                "type": STREETLIGHT,
-                "location": {
-                    "type": "GeoProperty",
-                    "value": {"type": "Point", "coordinates": [117.0 + i * 1e-4, 36.66]},
-                },
-            },
-            department="gaj",
-        )
+    for first in range(0, lamps, 1000):
+        entities.upsert(admin, streetlights(ids[first : first + 1000]), department="gaj")
     return ids, city
 
 
@@ -325,8 +315,8 @@ def _each_engine(tmp: Path) -> Iterator[tuple[str, Callable[[], Services], Calla
 
 def run(*, quick: bool) -> list[Figure]:
     """Telemetry write rates on DuckDB (and PostgreSQL when available)."""
-    points = 200_000 if quick else 6_000_000
-    ingest_points = 40_000 if quick else 1_000_000
+    points = 100_000 if quick else 6_000_000
+    ingest_points = 20_000 if quick else 1_000_000
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmpdir:
         for label, build, cleanup in _each_engine(Path(tmpdir)):
@@ -336,7 +326,7 @@ def run(*, quick: bool) -> list[Figure]:
                 ids, city = _fleet(services, 2_000)
                 figures.append(_ingest_figure(label, services, ids, ingest_points))
                 figures.append(_http_figure(label, services, city, ids, ingest_points))
-                figures += _board_figures(label, services, 20_000 if quick else 300_000)
+                figures += _board_figures(label, services, 10_000 if quick else 300_000)
             finally:
                 services.telemetry.close()
                 _close(services)

@@ -6,13 +6,25 @@ import json
 import operator
 import os
 import platform
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Say on stderr how long a step of a section took (where a run's minutes go)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        print(f"  {name}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
 
 @dataclass

@@ -23,7 +23,7 @@ QUERIES = ("公交", "gongjiao", "gj", "空气质量", "企业登记", "bus", "�
 
 def run(*, quick: bool) -> list[Figure]:
     """Search figures on the demo catalog and on a catalog grown to 100,000 entries."""
-    return demo_figures(quick=quick) + scale_figures(5_000 if quick else 100_000)
+    return demo_figures(quick=quick) + scale_figures(3_200 if quick else 100_000)
 
 
 def scale_figures(total: int, *, rounds: int = 5) -> list[Figure]:

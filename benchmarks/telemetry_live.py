@@ -28,7 +28,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from tests.support.city import SmallCity
 from tests.support.server import PreparedCity, Server, opened, prepare_city, streetlights
 
-from benchmarks.report import Figure, quantile_ms
+from benchmarks.report import Figure, phase, quantile_ms
 from quancheng.app import Services
 from quancheng.db.models import User
 from quancheng.identity.roles import Principal
@@ -305,10 +305,11 @@ def _latency(city: City, base: str, broker_port: int, probes: int) -> list[float
     return delays
 
 
-def _engines(tmp: Path) -> Iterator[tuple[str, str | None, Any]]:
+def _engines(tmp: Path, *, quick: bool) -> Iterator[tuple[str, str | None, Any]]:
     yield "DuckDB", None, lambda: None
     admin = os.environ.get("QC_TEST_POSTGRES_URL")
-    if admin:
+    # Quick: the embedded engine only; the load section serves PostgreSQL (with telemetry).
+    if admin and not quick:
         from tests.support.postgres import create_database, drop_database
 
         url = create_database(admin)
@@ -324,15 +325,17 @@ def run(*, quick: bool) -> list[Figure]:
     binary = mosquitto_binary()
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        for label, url, cleanup in _engines(tmp):
+        for label, url, cleanup in _engines(tmp, quick=quick):
             # Five minutes each on the embedded engine (the issue's measure); shorter on
             # PostgreSQL, to keep `make bench` near twenty minutes.
-            seconds = 5.0 if quick else (300.0 if url is None else 60.0)
+            seconds = 3.0 if quick else (300.0 if url is None else 60.0)
             try:
-                city = _prepare(tmp / label, url, lamps)
+                with phase(f"{label}: city of {lamps:,} lamps"):
+                    city = _prepare(tmp / label, url, lamps)
                 logs = tmp / f"logs-{label}"
                 logs.mkdir()
-                figures += _http_figures(label, city, seconds, logs)
+                with phase(f"{label}: HTTP"):
+                    figures += _http_figures(label, city, seconds, logs)
                 if binary is not None:
                     (tmp / f"broker-{label}").mkdir()
                     broker = Broker(binary, tmp / f"broker-{label}")
@@ -387,7 +390,10 @@ def _mqtt_figures(
     label: str, city: City, broker: Any, seconds: float, logs: Path, *, quick: bool
 ) -> list[Figure]:
     before = _history_points(city)
-    with _served(city, logs / "mqtt.log", mqtt_url=broker.url) as server:
+    with (
+        phase(f"{label}: MQTT sustained and latency"),
+        _served(city, logs / "mqtt.log", mqtt_url=broker.url) as server,
+    ):
         base = server.base
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -399,12 +405,16 @@ def _mqtt_figures(
                 break
             time.sleep(0.2)
         load = _mqtt_load(city, base, broker.port, seconds)
-        delays = _latency(city, base, broker.port, 3 if quick else 10)
+        delays = _latency(city, base, broker.port, 2 if quick else 10)
         server.kill9()
-        # A backlog: the platform away, its persistent session collects what devices send;
-        # then the platform comes back and drains it, limited by itself, not by publishers.
+    # A backlog: the platform away, its persistent session collects what devices send;
+    # then the platform comes back and drains it, limited by itself, not by publishers.
+    with phase(f"{label}: MQTT backlog"):
         backlog = _mqtt_load(city, None, broker.port, min(seconds / 2, 60), hours_back=96)
-    with _served(city, logs / "drain.log", mqtt_url=broker.url) as server:
+    with (
+        phase(f"{label}: MQTT drain"),
+        _served(city, logs / "drain.log", mqtt_url=broker.url) as server,
+    ):
         drain = _drain_rate(city, server.base, backlog["published"])
         server.kill9()
     # The latency probes' failure flags are points too (one each).

@@ -11,6 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from tests.support.server import FAST_PASSWORDS
+
 from benchmarks.report import phase
 from quancheng.app import Services
 from quancheng.demo.build import build_demo
@@ -31,7 +33,8 @@ def demo_city(data_dir: Path) -> Services:
     if _template is None:
         built = Path(tempfile.mkdtemp(prefix="qc-bench-demo-"))
         atexit.register(shutil.rmtree, built, ignore_errors=True)
-        services = Services.from_settings(demo_settings(built))
+        # Accounts hashed cheaply: no section logs in with a password.
+        services = Services.from_settings(demo_settings(built), passwords=FAST_PASSWORDS)
         try:
             services.db.migrate()
             with phase("the demo catalog built (once per run)"):

@@ -40,7 +40,9 @@ class Broker:
     it (mosquitto saves its persistence file when terminated).
     """
 
-    def __init__(self, binary: str, directory: Path) -> None:
+    def __init__(self, binary: str, directory: Path, *, autosave_seconds: int | None = 1) -> None:
+        """`autosave_seconds` None keeps mosquitto's default (30 minutes, as docs/deploy.md);
+        the tests' 1 s means a SIGKILLed broker loses at most a second."""
         self.binary = binary
         self.directory = directory
         self.port = free_port()
@@ -52,7 +54,7 @@ class Broker:
             "allow_anonymous true",
             "persistence true",
             f"persistence_location {directory}/",
-            "autosave_interval 1",
+            *([f"autosave_interval {autosave_seconds}"] if autosave_seconds is not None else []),
             f"log_dest file {self.log}",
             "log_type error",
             "log_type warning",

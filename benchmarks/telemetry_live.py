@@ -326,8 +326,8 @@ def run(*, quick: bool) -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         for label, url, cleanup in _engines(tmp, quick=quick):
-            # Five minutes each on the embedded engine (the measure); shorter on
-            # PostgreSQL, to keep `make bench` near twenty minutes.
+            # Five minutes each on the embedded engine (the measure); a minute on
+            # PostgreSQL, which the load section serves again for ten.
             seconds = 2.0 if quick else (300.0 if url is None else 60.0)
             try:
                 with phase(f"{label}: city of {lamps:,} lamps"):

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -271,5 +276,138 @@ def test_mqtt_into_the_real_entity_store(
         # The empty payload and the ghost may come in later batches than the good message.
         assert wait_for(lambda: bridge.stats.malformed == 1)
         assert wait_for(lambda: bridge.stats.unknown == 1)
+    finally:
+        bridge.stop()
+
+
+def process_gone(pid: int) -> bool:
+    """Whether a process has ended (a zombie holds no socket: it counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+class BlockingEntities(FakeEntities):
+    """A sink whose first batch waits until the test lets it be stored."""
+
+    def __init__(self, known: set[str]) -> None:
+        super().__init__(known)
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def ingest_batch(self, actor: Any, messages: list[dict[str, Any]]) -> IngestResult:
+        if not self.entered.is_set():
+            self.entered.set()
+            assert self.release.wait(30)
+        return super().ingest_batch(actor, messages)
+
+
+def test_the_receiver_is_a_child_process_reaped_on_stop(mosquitto_url: str) -> None:  # noqa: F811
+    bridge = start_bridge(mosquitto_url, FakeEntities(known={LAMP}), client_id="qc-child")
+    pid = bridge.receiver_pid
+    assert pid is not None and pid != os.getpid()
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    assert b"quancheng.operations.mqtt_receiver" in cmdline
+    bridge.stop()
+    # Reaped, not left a zombie; and nothing else holds the client id.
+    assert not Path(f"/proc/{pid}").exists()
+    assert bridge.receiver_pid is None and not bridge.connected
+
+
+def test_messages_are_acknowledged_only_once_stored(
+    mosquitto_url: str,  # noqa: F811
+    device: Device,
+) -> None:
+    entities = BlockingEntities(known={LAMP})
+    bridge = start_bridge(
+        mosquitto_url, entities, client_id="qc-ack-after-store", reconnect_max_delay=1
+    )
+    try:
+        device.publish(attrs_topic("Streetlight", LAMP), {"seq": 1})
+        assert entities.entered.wait(10)
+        # The receiver dies while the server is storing its batch: it had not acknowledged
+        # the message, so the broker delivers it again to the receiver started in its place.
+        first = bridge.receiver_pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        assert wait_for(lambda: bridge.receiver_pid not in (None, first), timeout=15)
+        assert wait_for(lambda: bridge.stats.received == 2, timeout=15)
+        entities.release.set()
+        assert wait_for(lambda: entities.seqs() == [1, 1])
+        assert bridge.stats.ingested == 2
+    finally:
+        entities.release.set()
+        bridge.stop()
+    # The second copy was acknowledged once stored: the session holds nothing more.
+    again = start_bridge(mosquitto_url, entities, client_id="qc-ack-after-store")
+    try:
+        time.sleep(0.5)
+        assert entities.seqs() == [1, 1]
+    finally:
+        again.stop()
+
+
+SERVER = """
+import sys, time
+from quancheng.operations.entities import IngestResult
+from quancheng.operations.mqtt import MqttBridge
+
+class Sink:
+    def ingest_batch(self, actor, messages):
+        return IngestResult()
+
+bridge = MqttBridge(sys.argv[1], Sink(), client_id="qc-orphan")
+bridge.start()
+assert bridge.wait_connected(10)
+print(bridge.receiver_pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_receiver_does_not_outlive_a_killed_server(
+    mosquitto_url: str,  # noqa: F811
+) -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, mosquitto_url], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        child = int(server.stdout.readline())
+        assert not process_gone(child)
+    finally:
+        server.kill()
+        server.wait()
+    assert wait_for(lambda: process_gone(child), timeout=5), "the receiver outlived the server"
+    # A server started again with the same client id keeps its connection: no orphan takes
+    # the session back from it.
+    bridge = start_bridge(mosquitto_url, FakeEntities(known=set()), client_id="qc-orphan")
+    try:
+        time.sleep(2)
+        assert bridge.connected
+        assert (bridge.stats.connects, bridge.stats.disconnects) == (1, 0)
+    finally:
+        bridge.stop()
+
+
+def test_the_broker_password_is_on_no_command_line(tmp_path: Path) -> None:
+    secret = "s3cret-do-not-show"
+    # No broker needed: the receiver is started (and retries connecting) all the same.
+    bridge = MqttBridge(f"mqtt://platform:{secret}@127.0.0.1:9", FakeEntities(known=set()))
+    bridge.start()
+    try:
+        assert wait_for(lambda: bridge.receiver_pid is not None)
+        pid = bridge.receiver_pid
+        assert pid is not None
+        seen = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    seen.append((entry / "cmdline").read_bytes())
+                except OSError:
+                    continue  # ended meanwhile
+        assert any(b"mqtt_receiver" in argv for argv in seen)
+        assert not any(secret.encode() in argv for argv in seen)
     finally:
         bridge.stop()

@@ -44,6 +44,7 @@ ATTRIBUTES = ("powerConsumption", "illuminanceLevel", "voltage", "lampTemperatur
 CHUNK = 500  # lamps per HTTP batch
 CLIENTS = 4  # concurrent HTTP clients (gateways)
 PUBLISHERS = 2  # MQTT device connections publishing
+BACKLOG_LIMIT = 500_000  # messages queued for the stopped platform (the broker keeps 1,000,000)
 
 
 @dataclass
@@ -163,9 +164,16 @@ def _http_load(city: City, base: str, seconds: float) -> dict[str, Any]:
 
 
 def _publish(
-    index: int, port: int, lamps: list[str], seconds: float, start: datetime, out: Any, go: Any
+    index: int,
+    port: int,
+    lamps: list[str],
+    seconds: float,
+    start: datetime,
+    out: Any,
+    go: Any,
+    limit: int | None = None,
 ) -> None:
-    """One device connection publishing QoS 1 for `seconds` (a process of its own)."""
+    """One device connection publishing QoS 1 for `seconds` or `limit` messages."""
     client = paho.Client(
         callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"bench-dev-{index}"
     )
@@ -201,8 +209,10 @@ def _publish(
                     time.sleep(0.001)
                     info = client.publish(attrs_topic(STREETLIGHT, entity_id), payload, qos=1)
                 published += 1
-                if n % 200 == 0 and time.monotonic() >= stop_at:
+                if published == limit or (n % 200 == 0 and time.monotonic() >= stop_at):
                     break
+            if published == limit:
+                break
             step += 1
         # Every PUBACK received: the broker has them all.
         deadline = time.monotonic() + 120
@@ -215,7 +225,13 @@ def _publish(
 
 
 def _mqtt_load(
-    city: City, base: str | None, broker_port: int, seconds: float, *, hours_back: int = 48
+    city: City,
+    base: str | None,
+    broker_port: int,
+    seconds: float,
+    *,
+    hours_back: int = 48,
+    limit: int | None = None,
 ) -> dict[str, Any]:
     """PUBLISHERS device connections publishing QoS 1 for `seconds`, then until all stored
     (with `base`; without, only until the broker has acknowledged every message).
@@ -230,7 +246,10 @@ def _mqtt_load(
     publishers = [
         ctx.Process(
             target=_publish,
-            args=(i, broker_port, city.lamps[i::PUBLISHERS], seconds, start, results, go),
+            args=(
+                *(i, broker_port, city.lamps[i::PUBLISHERS], seconds, start, results, go),
+                None if limit is None else limit // PUBLISHERS,
+            ),
         )
         for i in range(PUBLISHERS)
     ]
@@ -435,7 +454,11 @@ def _mqtt_figures(
     # A backlog: the platform away, its persistent session collects what devices send;
     # then the platform comes back and drains it, limited by itself, not by publishers.
     with phase(f"{label}: MQTT backlog"):
-        backlog = _mqtt_load(city, None, broker.port, min(seconds / 2, 60), hours_back=96)
+        # At most half the broker's queue for the platform (max_queued_messages): beyond it
+        # Mosquitto drops what the platform would wait for.
+        backlog = _mqtt_load(
+            city, None, broker.port, min(seconds / 2, 60), hours_back=96, limit=BACKLOG_LIMIT
+        )
     with (
         phase(f"{label}: MQTT drain"),
         _served(city, logs / "drain.log", mqtt_url=broker.url) as server,

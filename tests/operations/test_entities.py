@@ -16,7 +16,7 @@ from quancheng.db.models import OpsEntity
 from quancheng.errors import BadRequest, Conflict, NotAuthenticated, NotFound, PermissionDenied
 from quancheng.identity.roles import Principal
 from quancheng.operations import ngsi
-from quancheng.operations.entities import EntityQuery, MalformedMessage
+from quancheng.operations.entities import EntityQuery, EntityStore, MalformedMessage
 from quancheng.operations.model import Observation
 from tests.support.city import SmallCity
 
@@ -512,6 +512,103 @@ def test_upsert_of_another_departments_entity_is_refused_whole(
             city.principals["env_steward"], [streetlight("new"), streetlight("gaj")]
         )
     assert count_entities(services) == 1
+
+
+def entity_row(services: Services, entity_id: str) -> OpsEntity:
+    with services.db.reader() as s:
+        return s.get_one(OpsEntity, entity_id)
+
+
+def test_upsert_of_existing_entities_keeps_every_derived_column(
+    services: Services, steward: Principal
+) -> None:
+    store = services.entities
+    urn = "urn:ngsi-ld:Streetlight:moved"
+    store.upsert(steward, [streetlight("moved", lampFailure=prop(True))])
+    store.upsert(steward, [streetlight("moved", lampFailure=prop(True))])
+    assert entity_row(services, urn).state == "faulty"
+    # Update mode: the lamp repaired and moved to another district and group; the rest kept.
+    baotu = "urn:ngsi-ld:StreetlightGroup:baotu-spring"
+    moved = {
+        "id": urn,
+        "type": "Streetlight",
+        "lampFailure": prop(False),
+        "districtCode": prop("370103"),
+        "location": point(BAOTU_SPRING),
+        "refStreetlightGroup": {"type": "Relationship", "object": baotu},
+    }
+    assert store.upsert(steward, [moved], replace=False).updated == [urn]
+    row = entity_row(services, urn)
+    assert (row.state, row.district, row.group_id) == ("on", "370103", baotu)
+    assert (row.lon, row.lat) == BAOTU_SPRING
+    assert row.attrs["status"]["value"] == "ok"
+    # Replace mode: the entity is what the body says, its state computed from that alone.
+    store.upsert(steward, [{"id": urn, "type": "Streetlight", "powerState": prop("off")}])
+    row = entity_row(services, urn)
+    assert row.state == "off" and set(row.attrs) == {"powerState"}
+    assert row.modified_at >= row.created_at
+
+
+def test_upsert_writes_values_whatever_their_time_and_devices_follow_it(
+    services: Services, steward: Principal
+) -> None:
+    store = services.entities
+    urn = "urn:ngsi-ld:Streetlight:late"
+    now = datetime.now(UTC)
+
+    def level() -> Any:
+        return store.get(steward, urn)["illuminanceLevel"]["value"]
+
+    def device(value: float, minutes_ago: int) -> None:
+        at = iso(now - timedelta(minutes=minutes_ago))
+        store.ingest_device(
+            "Streetlight", urn, {"illuminanceLevel": {"value": value, "observedAt": at}}
+        )
+
+    store.upsert(steward, [streetlight("late")])
+    device(0.6, 1)
+    assert level() == 0.6
+    # The entity API is not the device path: an upsert's older value replaces the newer one.
+    older = prop(0.2, observedAt=iso(now - timedelta(minutes=10)))
+    store.upsert(
+        steward, [{"id": urn, "type": "Streetlight", "illuminanceLevel": older}], replace=False
+    )
+    assert level() == 0.2
+    # Devices then compare with the upserted time: a message from before it is late.
+    device(0.3, 20)
+    assert level() == 0.2
+    device(0.4, 5)
+    assert level() == 0.4
+
+
+def test_upsert_creates_again_an_entity_another_worker_deleted(
+    services: Services, steward: Principal
+) -> None:
+    store = services.entities
+    lamps = [streetlight("w1"), streetlight("w2")]
+    store.upsert(steward, lamps)
+    store.upsert(steward, lamps)  # both now known to this worker
+    other = EntityStore(
+        db=services.db,
+        datastore=services.datastore,
+        ledger=services.ledger,
+        settings=services.settings,
+    )
+    try:
+        other.delete(steward, "urn:ngsi-ld:Streetlight:w1")
+    finally:
+        other.close()
+    recorder = Recorder()
+    store.observers.append(recorder)
+    result = store.upsert(
+        steward, [streetlight("w1", powerState=prop("off")), lamps[1]], replace=False
+    )
+    assert result.created == ["urn:ngsi-ld:Streetlight:w1"]
+    assert result.updated == ["urn:ngsi-ld:Streetlight:w2"]
+    assert store.get(steward, "urn:ngsi-ld:Streetlight:w1")["powerState"]["value"] == "off"
+    assert count_entities(services) == 2
+    # Each entity's values observed once, the recreated one included.
+    assert len(recorder.all) == len({(o.entity_id, o.attribute) for o in recorder.all}) == 10
 
 
 def test_observers_get_exactly_the_committed_observations(

@@ -1,6 +1,7 @@
-"""The device fast path's latest state: who each entity is, and one UPDATE per batch.
+"""The telemetry fast path's latest state: who each entity is, and one UPDATE per batch.
 
-Device messages (HTTP batches, MQTT) only change attribute values. Reading every entity's
+Device messages (HTTP batches, MQTT) and NGSI-LD batch upserts of existing entities only
+change attribute values (an upsert may also replace them all). Reading every entity's
 whole attribute document to merge a few values into it, then writing it all back, is where a
 batch's time went; here the process remembers what it needs about each entity (type, owner,
 district, group, point, and when each attribute was last observed, to keep late messages
@@ -8,8 +9,8 @@ from overwriting newer values) and the database merges the changed attributes in
 (`json_set` on SQLite, `jsonb ||` on PostgreSQL).
 
 The memory is a cache, never the truth: entries expire after `TTL_SECONDS` (another worker
-may have moved or deleted the entity), writes through the normal entity API forget the ids
-they touch, and an UPDATE that finds fewer rows than expected forgets the whole batch.
+may have moved or deleted the entity), creating, patching or deleting through the entity API
+forgets the ids it touches, and an UPDATE that finds fewer rows than expected forgets them.
 """
 
 from __future__ import annotations
@@ -66,6 +67,27 @@ class Known:
                 changed = True
         if changed:
             self.state = lamp_state(self.lamp)
+
+    def overwrite(self, attrs: Mapping[str, Any], *, replace: bool) -> None:
+        """Take attributes written through the entity API: they replace, newest or not.
+
+        `replace` (an upsert without options=update): the attributes are the whole entity now.
+        """
+        if replace:
+            self.observed = observed_times(attrs)
+            if self.lamp is not None:
+                self.lamp = lamp_inputs(attrs)
+                self.state = lamp_state(self.lamp)
+        else:
+            observed = self.observed
+            for name, attr in attrs.items():
+                at = attr.get("observedAt")
+                if isinstance(at, str):
+                    observed[name] = ngsi.instant(at)
+                else:
+                    observed.pop(name, None)
+            self.follow(attrs)
+        self.place(attrs)
 
     def place(self, attrs: Mapping[str, Any]) -> None:
         """Refresh district, group and point from attributes that name them."""
@@ -165,8 +187,12 @@ class LatestState:
         conn: Connection,
         changes: Sequence[tuple[Known, Mapping[str, Any]]],
         stamp: datetime,
+        *,
+        replace: bool = False,
     ) -> int:
         """Merge each entity's changed attributes into its row; the number of rows updated.
+
+        With `replace` the attributes given become the row's whole attribute document.
 
         Plain driver-level statements (the ORM's per-row parameter processing cost more than
         the UPDATE itself): on PostgreSQL one statement per batch, its rows in one JSON
@@ -185,8 +211,9 @@ class LatestState:
         ordered = sorted(changes, key=lambda change: change[0].id)
         if dialect.name == "postgresql":
             rows = [(k.id, a, k.district, k.group_id, k.lon, k.lat, k.state) for k, a in ordered]
+            merged = "j.a::json" if replace else "(e.attrs::jsonb || j.a)::json"
             sql = (
-                "UPDATE ops_entities AS e SET attrs = (e.attrs::jsonb || j.a)::json, "
+                f"UPDATE ops_entities AS e SET attrs = {merged}, "  # noqa: S608
                 "district = j.d, group_id = j.g, lon = j.x, lat = j.y, state = j.s, "
                 "last_seen_at = %s, modified_at = %s "
                 "FROM (SELECT r->>0 AS id, r->1 AS a, r->>2 AS d, r->>3 AS g, "
@@ -199,16 +226,22 @@ class LatestState:
         # fleet sends the same names, so a batch is one or two statements). Each row's
         # attributes are encoded once (?1) and taken apart by path: cheaper than encoding
         # each attribute, and than unpacking the whole batch with json_each.
-        by_names: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        by_names: dict[tuple[str, ...] | None, list[tuple[Any, ...]]] = {}
         for k, attrs in ordered:
             row = (codec.dumps(attrs), k.district, k.group_id, k.lon, k.lat, k.state, when, k.id)
-            by_names.setdefault(tuple(attrs), []).append(row)
+            by_names.setdefault(None if replace else tuple(attrs), []).append(row)
         updated = 0
         for names, rows in by_names.items():
-            paths = tuple(f'$."{name}"' for name in names)
-            # ?9, ?10 …: the paths, the same in every row.
-            pairs = ", ".join(f"?{9 + i}, json_extract(?1, ?{9 + i})" for i in range(len(names)))
-            merged = f"json_set(attrs, {pairs})" if names else "attrs"
+            if names is None:
+                paths: tuple[str, ...] = ()
+                merged = "json(?1)"
+            else:
+                paths = tuple(f'$."{name}"' for name in names)
+                # ?9, ?10 …: the paths, the same in every row.
+                pairs = ", ".join(
+                    f"?{9 + i}, json_extract(?1, ?{9 + i})" for i in range(len(names))
+                )
+                merged = f"json_set(attrs, {pairs})" if names else "attrs"
             sql = (
                 f"UPDATE ops_entities SET attrs = {merged}, "  # noqa: S608
                 "district = ?2, group_id = ?3, lon = ?4, lat = ?5, state = ?6, "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from quancheng.app import Services
+from quancheng.operations.telemetry import RAW_TABLE
 from tests.operations.test_entities import (
     BAOTU_SPRING,
     DAMING_LAKE,
@@ -308,3 +310,29 @@ def test_subscriptions_over_http(client: TestClient, city: SmallCity, services: 
     assert client.delete(location, headers=auth).status_code == 204
     problem(client.get(location, headers=auth), 404, "ResourceNotFound")
     services.entities.close()
+
+
+def test_writes_are_answered_once_their_values_are_in_the_history(
+    client: TestClient, services: Services, city: SmallCity
+) -> None:
+    auth = city.auth("gaj_steward")
+    urn = "urn:ngsi-ld:Streetlight:h1"
+    at = (datetime.now(UTC) - timedelta(minutes=2)).isoformat()
+    lamp = streetlight("h1", illuminanceLevel=prop(0.4, observedAt=at))
+
+    def history() -> list[tuple[Any, ...]]:
+        # Read without flushing: only what the writer has committed.
+        return services.telemetry.engine.fetch(
+            f"SELECT attribute, value_num FROM {RAW_TABLE} "
+            "WHERE entity_id = ? AND attribute = 'illuminanceLevel' ORDER BY observed_at",
+            [urn],
+        )
+
+    assert (
+        client.post(f"{V1}/entityOperations/upsert", json=[lamp], headers=auth).status_code == 201
+    )
+    assert history() == [("illuminanceLevel", 0.4)]
+    later = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    patch = {"illuminanceLevel": prop(0.6, observedAt=later)}
+    assert client.patch(f"{V1}/entities/{urn}/attrs", json=patch, headers=auth).status_code == 204
+    assert history() == [("illuminanceLevel", 0.4), ("illuminanceLevel", 0.6)]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, text
 
 from quancheng.app import Services
 from quancheng.db.models import OpsEntity
@@ -782,3 +782,18 @@ def test_unreadable_q_is_an_invalid_request(q: str) -> None:
     with pytest.raises(BadRequest) as info:
         ngsi.parse_q(q)
     assert info.value.code == "InvalidRequest"
+
+
+def test_entity_rows_are_laid_out_for_updates_in_place(services: Services) -> None:
+    # Every telemetry batch rewrites its entities' rows: an index on a column each batch
+    # changes (last_seen_at) would make PostgreSQL rewrite every index entry of those rows.
+    engine = services.db.engine
+    indexed = {tuple(i["column_names"]) for i in inspect(engine).get_indexes("ops_entities")}
+    assert ("last_seen_at",) not in indexed
+    assert ("type",) in indexed
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            options = conn.scalar(
+                text("SELECT reloptions FROM pg_class WHERE relname = 'ops_entities'")
+            )
+        assert "fillfactor=70" in options

@@ -728,7 +728,8 @@ class OpsEntity(Base):
     # A streetlight's on/off/faulty (empty for other types), kept beside its attributes so the
     # big screen counts 300k lamps without reading their JSON; set on every write.
     state: Mapped[str] = mapped_column(String(16), default="", server_default="")
-    last_seen_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    # Not indexed: rows rewritten by every telemetry batch stay in place (migration 0008).
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -230,6 +230,50 @@ def test_a_batch_whose_storing_failed_is_tried_again_then_acknowledged(
         again.stop()
 
 
+class CountingEntities(FakeEntities):
+    """FakeEntities whose accepted messages carry one point each (for the history)."""
+
+    def ingest_batch(self, actor: Any, messages: list[dict[str, Any]]) -> IngestResult:
+        result = super().ingest_batch(actor, messages)
+        result.points = result.accepted
+        return result
+
+
+def test_a_batch_is_acknowledged_only_once_in_the_history(
+    mosquitto_url: str,  # noqa: F811
+    device: Device,
+) -> None:
+    entities = CountingEntities(known={LAMP})
+    history = threading.Event()
+    bridge = start_bridge(mosquitto_url, entities, client_id="qc-durable", durable=history.is_set)
+    try:
+        device.publish(attrs_topic("Streetlight", LAMP), {"seq": 1})
+        assert wait_for(lambda: entities.seqs() == [1])
+        # Stored but not in the history: neither counted nor acknowledged, and not stored
+        # twice; the next batch is stored meanwhile.
+        assert wait_for(lambda: bridge.stats.failed >= 1)
+        device.publish(attrs_topic("Streetlight", LAMP), {"seq": 2})
+        assert wait_for(lambda: entities.seqs() == [1, 2])
+        assert bridge.stats.ingested == 0
+    finally:
+        bridge.stop()
+    # Never in the history, so never acknowledged: the session delivers both again.
+    history.set()
+    again = start_bridge(mosquitto_url, entities, client_id="qc-durable", durable=history.is_set)
+    try:
+        assert wait_for(lambda: entities.seqs() == [1, 2, 1, 2])
+        assert wait_for(lambda: again.stats.ingested == 2)
+    finally:
+        again.stop()
+    # Now acknowledged: nothing more to deliver.
+    last = start_bridge(mosquitto_url, entities, client_id="qc-durable", durable=history.is_set)
+    try:
+        time.sleep(0.5)
+        assert entities.seqs() == [1, 2, 1, 2]
+    finally:
+        last.stop()
+
+
 def test_what_could_not_be_stored_is_delivered_again_on_the_next_connection(
     mosquitto_url: str,  # noqa: F811
     device: Device,

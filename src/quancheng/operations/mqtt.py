@@ -5,10 +5,12 @@ clean_session false, a stable client id), and acknowledges a message (PUBACK) ma
 once it is stored: the latest state committed and its points in the history (`durable`).
 Messages are taken in batches (up to `batch_size`, or what arrived within `batch_seconds`)
 and stored in one transaction each — one transaction per message would cap the rate at a
-few thousand a second. A batch whose storing failed for an unexpected reason (the database
-down …) is tried again, with a growing pause, until it is stored or the bridge stops; what
-is left unacknowledged then is delivered again by the broker on the next connection — at
-least once, never silently lost (writes are idempotent on entity, attribute and observedAt).
+few thousand a second; the next batch is stored while the history writes the last one, and
+batches are acknowledged in order as the history has them. A batch whose storing failed for
+an unexpected reason (the database down …) is tried again, with a growing pause, until it
+is stored or the bridge stops; what is left unacknowledged then is delivered again by the
+broker on the next connection — at least once, never silently lost (writes are idempotent
+on entity, attribute and observedAt).
 Malformed payloads and unknown entities are acknowledged and dropped (counted in `stats`):
 sending them again would not make them valid.
 
@@ -192,6 +194,9 @@ class MqttBridge:
         self._connected = threading.Event()
         self._started = False
         self._batches: queue.Queue[_Batch | None] = queue.Queue()
+        # Stored batches waiting for the history, then confirmed to the child (in order).
+        self._stored: queue.Queue[tuple[_Batch, IngestResult] | None] = queue.Queue()
+        self._confirmer: threading.Thread | None = None
         self._reader: threading.Thread | None = None
         self._worker: threading.Thread | None = None
         self._child: subprocess.Popen[bytes] | None = None
@@ -216,6 +221,10 @@ class MqttBridge:
         self._started = True
         self._worker = threading.Thread(target=self._work, name="qc-mqtt-ingest", daemon=True)
         self._worker.start()
+        self._confirmer = threading.Thread(
+            target=self._confirm, name="qc-mqtt-confirm", daemon=True
+        )
+        self._confirmer.start()
         # The child is started from this thread, which lives as long as the child does:
         # Linux's parent-death signal follows the thread that started a process.
         self._reader = threading.Thread(target=self._receive, name="qc-mqtt-receiver", daemon=True)
@@ -234,6 +243,12 @@ class MqttBridge:
         if self._worker is not None:
             self._worker.join(timeout=30)
             self._worker = None
+        # Then the batches stored so far are confirmed once in the history (not waited for
+        # beyond one attempt: what stays unconfirmed is delivered again).
+        self._stored.put(None)
+        if self._confirmer is not None:
+            self._confirmer.join(timeout=60)
+            self._confirmer = None
         with self._child_lock:
             child = self._child
             if child is not None and child.stdin is not None:
@@ -247,6 +262,8 @@ class MqttBridge:
         # What was received and not stored stays unacknowledged: the broker keeps it.
         while not self._batches.empty():
             self._batches.get_nowait()
+        while not self._stored.empty():
+            self._stored.get_nowait()
 
     def publish(self, topic: str, payload: Any, qos: int = 1) -> None:
         """Publish a JSON payload (dicts are encoded); ConnectionError if not connected."""
@@ -356,33 +373,50 @@ class MqttBridge:
                 return False
             return True
 
-    # The ingest worker: batches from the child, stored, then confirmed to it.
+    # The ingest worker stores batches from the child; the confirmer waits until they are in
+    # the history and tells the child to acknowledge them. Two threads, so the next batch is
+    # stored while the history writes the last one.
 
     def _work(self) -> None:
         while self._started:
             batch = self._batches.get()
             if batch is None or not self._started:
                 break
-            if self._store(batch.messages):
-                # Acknowledged by the child that received them; a newer child was sent
-                # them again by the broker and acknowledges its own copies.
-                self._tell(batch.generation, ("stored", batch.number))
+            result = self._store(batch.messages)
+            if result is None:
+                break  # the bridge stopped first: unacknowledged, delivered again
+            self._stored.put((batch, result))
 
-    def _store(self, batch: list[tuple[str, bytes | bytearray]]) -> bool:
-        """Store a batch (trying again while it fails); False if the bridge stopped first."""
+    def _confirm(self) -> None:
+        while True:
+            item = self._stored.get()
+            if item is None:
+                break
+            batch, result = item
+            attempt = 0
+            while result.points and not self._durable():
+                if not self._started:
+                    return  # unacknowledged: delivered again on the next connection
+                time.sleep(RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)])
+                attempt += 1
+            self._count(result)
+            # Acknowledged by the child that received them; a newer child was sent them
+            # again by the broker and acknowledges its own copies.
+            self._tell(batch.generation, ("stored", batch.number))
+
+    def _store(self, batch: list[tuple[str, bytes | bytearray]]) -> IngestResult | None:
+        """Store a batch (trying again while it fails); None if the bridge stopped first."""
         # Decoded once: a retry must not count the malformed payloads again.
         decoded = self._decode(batch)
         attempt = 0
         while True:
             result = self._ingest(decoded)
-            if result is not None and (not result.points or self._durable()):
-                break
+            if result is not None:
+                return result
             if not self._started:
-                return False  # unacknowledged: delivered again on the next connection
+                return None
             time.sleep(RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)])
             attempt += 1
-        self._count(result)
-        return True
 
     def _durable(self) -> bool:
         """Whether everything stored so far is in the history (counted as a failure if not)."""

@@ -169,6 +169,26 @@ def test_the_fast_path_stores_what_the_python_path_stores(
     assert [r[code] for r in fast[0]][:2] == ["0001", "0002"]
 
 
+def test_a_big_file_read_in_parallel_keeps_the_file_order(
+    city: SmallCity, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    # Several DuckDB row groups and CSV buffers read by both threads: _rowid is each row's
+    # line in the file (reads page by it), as the Python path numbers them.
+    rows = ["序号,站点编码,数量"] + [f"{n},{n % 997:04d},{n * 7 % 1000}" for n in range(1, 400_001)]
+    path = write(tmp_path / "big.csv", rows)
+    items = [item("序号", "I"), item("站点编码"), item("数量", "I")]
+    fast_entry = entry(city, items)
+    with caplog.at_level(logging.DEBUG, logger="quancheng.datastore"):
+        job = run(city, fast_entry, path, fast=True)
+    assert job.status is JobStatus.SUCCEEDED, job.message
+    if city.services.datastore.backend.dialect == "duckdb":
+        assert any(r.getMessage().startswith("fast ingest of") for r in caplog.records)
+    stored_rows, columns = stored(city, fast_entry)
+    number = next(c["name"] for c in columns if c["label"] == "序号")
+    assert len(stored_rows) == 400_000
+    assert all(r[ROWID] == r[number] for r in stored_rows)
+
+
 def test_utf16_tsv_and_blank_lines_before_the_header_go_fast(
     city: SmallCity, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from quancheng.datastore import infer, readers, validate
 from quancheng.datastore.backends import sqlbuild
-from quancheng.datastore.backends.base import Backend, CsvCopy, EngineRefused
+from quancheng.datastore.backends.base import ROWID, Backend, CsvCopy, EngineRefused
 from quancheng.datastore.policy import ItemInfo
 from quancheng.datastore.query import QuerySpec
 from quancheng.datastore.schema import DATE_PATTERN, TIMESTAMP_PATTERN, Column, ColumnType
@@ -172,13 +172,13 @@ def load(
         if backend.dialect == "duckdb":
             try:
                 select = _select(plan, reader, source, parallel=True)
-                rows = backend.create_from_files(table, select, progress=progress)
+                rows = backend.create_from_files(table, select, progress=progress, numbered=ROWID)
             except EngineRefused as refused:
                 if "parallel=false" not in str(refused):
                     raise
                 # Quoted line breaks: DuckDB reads them in one thread only.
                 select = _select(plan, reader, source, parallel=False)
-                rows = backend.create_from_files(table, select, progress=progress)
+                rows = backend.create_from_files(table, select, progress=progress, numbered=ROWID)
         else:
             rows = _copy(backend, plan, reader, source, table, progress, beat)
         if not _rows_agree(plan, rows) or not _settled(backend, plan, table):
@@ -363,7 +363,8 @@ def _select(plan: _Plan, reader: readers.CsvReader, path: Path, *, parallel: boo
         f"{_value(c, conds)} AS {D.quote(c.name)}"
         for c, conds in zip(plan.columns, plan.conditions, strict=True)
     ]
-    rowid = f"row_number() OVER () AS {D.quote('_rowid')}"
+    # Numbered by the engine once the rows are in (create_from_files, `numbered`).
+    rowid = f"CAST(NULL AS BIGINT) AS {D.quote(ROWID)}"
     source = _read_csv(reader, path, parallel=parallel)
     return (
         f"SELECT {rowid}, {', '.join(values)} FROM {source} "  # noqa: S608

@@ -86,12 +86,19 @@ class Backend(abc.ABC):
         raise NotImplementedError
 
     def create_from_files(
-        self, table: str, select: str, *, progress: Callable[[float], None]
+        self,
+        table: str,
+        select: str,
+        *,
+        progress: Callable[[float], None],
+        numbered: str | None = None,
     ) -> int:
         """Create `table` from a SELECT over local files; return its row count.
 
         Raise EngineRefused when the engine stops on the data, leaving nothing behind.
-        `progress` gets the fraction done, now and then, in the calling thread.
+        `progress` gets the fraction done, now and then, in the calling thread. `numbered`
+        names a BIGINT column the SELECT leaves NULL, to number 1, 2, … in the order the
+        rows were read (a window function over the read would cost more than the read).
         """
         raise NotImplementedError
 

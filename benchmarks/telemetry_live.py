@@ -423,7 +423,7 @@ def run(*, quick: bool) -> list[Figure]:
                 if url is None:
                     with phase(f"{label}: NGSI-LD upsert"):
                         ngsi_seconds = 2.0 if quick else 60.0
-                        figures += _ngsi_figures(label, city, ngsi_seconds, logs)
+                        figures += _http_figures(label, city, ngsi_seconds, logs, ngsi=True)
                 if binary is not None:
                     (tmp / f"broker-{label}").mkdir()
                     # Configured as docs/deploy.md (no saving of the whole store every second).
@@ -438,17 +438,29 @@ def run(*, quick: bool) -> list[Figure]:
     return figures
 
 
-def _http_figures(label: str, city: City, seconds: float, logs: Path) -> list[Figure]:
+def _http_figures(
+    label: str, city: City, seconds: float, logs: Path, *, ngsi: bool = False
+) -> list[Figure]:
+    """Gateways posting device batches, or NGSI-LD clients batch upserts (`ngsi`, update
+    mode), for `seconds`; then SIGKILL and count what the history kept."""
     before = _history_points(city)
-    with _served(city, logs / "http.log") as server:
-        load = _http_load(city, server.base, seconds)
+    with _served(city, logs / ("ngsi.log" if ngsi else "http.log")) as server:
+        load = _http_load(city, server.base, seconds, ngsi=ngsi)
         server.kill9()
     stored = _history_points(city) - before
     rate = load["points"] / load["seconds"]
     lost = load["points"] - stored
+    points = f"{CHUNK * len(ATTRIBUTES):,} points"
+    if ngsi:
+        route, size = "NGSI-LD entityOperations/upsert", f"NGSI-LD upsert of {CHUNK} entities"
+        batches = f"{CHUNK} entities x {len(ATTRIBUTES)} Properties (?options=update)"
+        size += f" ({points})"
+    else:
+        route, size = "HTTP batches", f"telemetry HTTP batch of {points}"
+        batches = f"{CHUNK} lamps x {len(ATTRIBUTES)} attributes"
     return [
         Figure(
-            name=f"telemetry points/s through HTTP batches, served, {label}",
+            name=f"telemetry points/s through {route}, served, {label}",
             value=rate,
             unit="points/s",
             target=f">= {TARGET_HTTP:,.0f}",
@@ -456,54 +468,20 @@ def _http_figures(label: str, city: City, seconds: float, logs: Path) -> list[Fi
             peer="ThingsBoard (messages/s, 36 vCPUs)",
             peer_value=THINGSBOARD,
             ratio=rate / THINGSBOARD,
-            note=f"{load['seconds']:.0f} s, {CLIENTS} clients, batches of {CHUNK} lamps x "
-            f"{len(ATTRIBUTES)} attributes; {load['points']:,} points acknowledged, "
-            f"{stored:,} in the history after SIGKILL ({lost} lost), "
-            f"{load['errors']} errors",
+            note=f"{load['seconds']:.0f} s, {CLIENTS} clients, batches of {batches}; "
+            f"{load['points']:,} points acknowledged, {stored:,} in the history after SIGKILL "
+            f"({lost} lost), {load['errors']} errors",
         ),
         Figure(
-            name=f"telemetry HTTP batch of {CHUNK * len(ATTRIBUTES):,} points, p50, {label}",
+            name=f"{size}, p50, {label}",
             value=quantile_ms(load["latencies"], 0.5),
             unit="ms",
             note="answered once in the history",
         ),
         Figure(
-            name=f"telemetry HTTP batch of {CHUNK * len(ATTRIBUTES):,} points, p99, {label}",
+            name=f"{size}, p99, {label}",
             value=quantile_ms(load["latencies"], 0.99),
             unit="ms",
-        ),
-    ]
-
-
-def _ngsi_figures(label: str, city: City, seconds: float, logs: Path) -> list[Figure]:
-    """The same load as NGSI-LD batch upserts (update mode), as NGSI-LD clients send it."""
-    before = _history_points(city)
-    with _served(city, logs / "ngsi.log") as server:
-        load = _http_load(city, server.base, seconds, ngsi=True)
-        server.kill9()
-    stored = _history_points(city) - before
-    rate = load["points"] / load["seconds"]
-    return [
-        Figure(
-            name=f"telemetry points/s through NGSI-LD entityOperations/upsert, served, {label}",
-            value=rate,
-            unit="points/s",
-            target=f">= {TARGET_HTTP:,.0f}",
-            goal=f"value >= {TARGET_HTTP}",
-            peer="ThingsBoard (messages/s, 36 vCPUs)",
-            peer_value=THINGSBOARD,
-            ratio=rate / THINGSBOARD,
-            note=f"{load['seconds']:.0f} s, {CLIENTS} clients, batches of {CHUNK} entities x "
-            f"{len(ATTRIBUTES)} Properties (?options=update); {load['points']:,} points "
-            f"acknowledged, {stored:,} in the history after SIGKILL "
-            f"({load['points'] - stored} lost), {load['errors']} errors",
-        ),
-        Figure(
-            name=f"NGSI-LD upsert of {CHUNK} entities ({CHUNK * len(ATTRIBUTES):,} points), "
-            f"p50, {label}",
-            value=quantile_ms(load["latencies"], 0.5),
-            unit="ms",
-            note="answered once in the history",
         ),
     ]
 

@@ -42,23 +42,26 @@ def acting_role(allowed: frozenset[str]) -> str:
     return "citizen"
 
 
-def database_state(services: Services) -> str:
-    """A digest of every row of every metadata table, to prove a refused post changed nothing.
+def database_state(services: Services) -> dict[str, str]:
+    """A digest of every metadata table's rows, to prove a refused post changed nothing (by
+    table, so a failure names the table that changed).
 
-    What the background writers hold (data access log, portal usage) is written first, so a
+    What the background writers hold (data access log, portal usage, telemetry history, whose
+    tables share PostgreSQL's database and appear on its first write) is written first, so a
     write they finish on their own a moment later is neither mistaken for the request's nor
     missed if the request queued it.
     """
     services.access.flush()
     services.usage.flush()
+    services.telemetry.flush()
     meta = MetaData()
     meta.reflect(services.db.engine)
-    digest = hashlib.sha256()
+    state: dict[str, str] = {}
     with services.db.engine.connect() as conn:
         for table in meta.sorted_tables:
             rows = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
-            digest.update(f"{table.name}:{rows}".encode())
-    return digest.hexdigest()
+            state[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return state
 
 
 def files_under(path: Path) -> list[str]:

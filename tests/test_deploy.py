@@ -246,7 +246,7 @@ def test_two_workers_answer_concurrent_reads_and_writes(deployment: Deployment) 
         names = list(
             pool.map(
                 lambda e: httpx.get(
-                    f"{deployment.base}/api/v1/datasets/{e}", headers=steward
+                    f"{deployment.base}/api/v1/datasets/{e}", headers=steward, timeout=30
                 ).json()["name"],
                 deployment.entries,
             )
@@ -329,7 +329,7 @@ def test_metrics_add_up_the_counts_of_every_worker(deployment: Deployment) -> No
 
     health_before, points_before = scrape()
     for _ in range(40):
-        assert httpx.get(f"{deployment.base}/healthz").status_code == 200
+        assert httpx.get(f"{deployment.base}/healthz", timeout=30).status_code == 200
     at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     for n in range(4):
         moment = (at + timedelta(seconds=n)).isoformat().replace("+00:00", "Z")
@@ -337,7 +337,9 @@ def test_metrics_add_up_the_counts_of_every_worker(deployment: Deployment) -> No
             {"id": lamp, "attrs": {"illuminanceLevel": {"value": 0.5, "observedAt": moment}}}
             for lamp in LAMPS
         ]
-        posted = httpx.post(f"{deployment.base}/api/v1/ops/telemetry", json=batch, headers=admin)
+        posted = httpx.post(
+            f"{deployment.base}/api/v1/ops/telemetry", json=batch, headers=admin, timeout=30
+        )
         assert posted.status_code == 200, posted.text
     deadline = time.monotonic() + TELEMETRY_SYNC_SECONDS * 3
     while True:

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, StatementError
@@ -368,6 +369,11 @@ def create_app(
         log.error("unexpected error on %s %s: %r", request.method, request.url.path, exc)
         return render(request, _http_error(500, "internal error", None))
 
+    # FastAPI builds an included router's route handlers when a request first reaches them:
+    # build them all now, so that a worker's first requests do not wait a second or more
+    # (several seconds on a busy machine) while every route of the platform is prepared.
+    for _context in iter_route_contexts(app.routes):
+        pass
     return app
 
 

@@ -175,6 +175,7 @@ def _serve(
     import uvicorn
 
     from quancheng.observability import MULTIPROCESS_ENV, log_config
+    from quancheng.serving import NoDelayH11Protocol
 
     # Worker processes build their own app from the environment (nothing at import time).
     os.environ["QC_DATA_DIR"] = str(data_dir)
@@ -196,6 +197,8 @@ def _serve(
         host=host,
         port=port,
         workers=workers,
+        # TCP_NODELAY on every connection: without it, kept-alive requests waited 40 ms.
+        http=NoDelayH11Protocol,
         log_level="info",
         # Every worker applies it; our access line replaces uvicorn's, which logs query strings.
         log_config=log_config(log_format),

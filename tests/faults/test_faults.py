@@ -512,7 +512,7 @@ def test_broker_restart_mid_stream_loses_no_acknowledged_message(
 
     def bridge() -> dict[str, Any]:
         stats = httpx.get(
-            f"{server.base}/api/v1/ops/telemetry/stats", headers=city.auth("admin")
+            f"{server.base}/api/v1/ops/telemetry/stats", headers=city.auth("admin"), timeout=30
         ).json()
         return dict(stats.get("mqtt") or {"connects": 0, "ingested": 0})
 

@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from quancheng.app import Services
+from quancheng.serving import NoDelayH11Protocol
 from quancheng.settings import Settings
 from tests.conftest import FAST_PASSWORDS
 
@@ -43,7 +44,9 @@ def free_socket() -> socket.socket:
 def served(app: Any) -> Iterator[str]:
     """Serve the app on 127.0.0.1 in a thread; yield its base URL; stop it afterwards."""
     sock = free_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    # The protocol `quancheng serve` uses (TCP_NODELAY on each connection).
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", http=NoDelayH11Protocol)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -103,6 +103,14 @@ class InsufficientStorage(PlatformError):
     code = "insufficient_storage"
 
 
+class TelemetryNotWritten(PlatformError):
+    """The telemetry history could not be written in time; sending the same values again is
+    harmless (the history is idempotent on entity, attribute and observedAt)."""
+
+    status = 503
+    code = "telemetry_not_written"
+
+
 class RateLimited(PlatformError):
     """Too many attempts; try again later."""
 

@@ -22,7 +22,6 @@ from quancheng.api.schemas import PROBLEM_RESPONSES
 from quancheng.errors import (
     BadRequest,
     Conflict,
-    HttpError,
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
@@ -33,7 +32,6 @@ from quancheng.operations import ngsi
 from quancheng.operations.entities import MAX_LIMIT, EntityQuery
 
 PREFIX = "/ngsi-ld/v1"
-SYNC_SECONDS = 30.0
 NGSI_ERRORS = "https://uri.etsi.org/ngsi-ld/errors/"
 LD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 CONTEXT_FILES = (ngsi.CORE_CONTEXT_NAME, ngsi.CITY_CONTEXT_NAME)
@@ -184,18 +182,6 @@ def get_context(name: str) -> Response:
 # -- entities ------------------------------------------------------------------------------
 
 
-def _in_history(services: Any) -> None:
-    """Return once the values just written are in the telemetry history (as device batches
-    are answered), so what a client was told is saved survives a crash; 503 if not in time
-    (sending the same write again is harmless: the history is idempotent)."""
-    if not services.telemetry.sync(SYNC_SECONDS):
-        raise HttpError(
-            503,
-            "telemetry_not_written",
-            "the history could not be written in time; send the request again",
-        )
-
-
 @router.post("/entities", status_code=201)
 def create_entity(
     request: Request,
@@ -206,7 +192,7 @@ def create_entity(
 ) -> Response:
     """Create an entity (owned by the caller's department, or `department` for the platform)."""
     entity = services.entities.create(principal, body, department=department)
-    _in_history(services)
+    services.telemetry.saved()
     return Response(status_code=201, headers={"Location": f"{PREFIX}/entities/{entity['id']}"})
 
 
@@ -275,7 +261,7 @@ def merge_entity(
 ) -> Response:
     """Merge attributes into an entity (named ones replaced, the others kept)."""
     services.entities.patch(principal, entity_id, body)
-    _in_history(services)
+    services.telemetry.saved()
     return Response(status_code=204)
 
 
@@ -285,7 +271,7 @@ def update_attrs(
 ) -> Response:
     """Update attributes of an entity (a merge, as PATCH /entities/{id})."""
     services.entities.patch(principal, entity_id, body)
-    _in_history(services)
+    services.telemetry.saved()
     return Response(status_code=204)
 
 
@@ -316,7 +302,7 @@ def upsert_entities(
     """Create or update entities in one batch: 201 (ids created), 204, or 207 with errors."""
     replace = "update" not in _options(options)
     result = services.entities.upsert(principal, body, department=department, replace=replace)
-    _in_history(services)
+    services.telemetry.saved()
     if result.errors:
         errors = [
             {"entityId": e["entityId"], "error": problem_details(e["error"])} for e in result.errors

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
 from quancheng.api.schemas import API_ERRORS
-from quancheng.errors import BadRequest, HttpError, PayloadTooLarge
+from quancheng.errors import BadRequest, PayloadTooLarge
 from quancheng.operations import codec
 from quancheng.operations.alarms import AlarmView, RuleView
 from quancheng.operations.ngsi import require_government
@@ -535,7 +535,6 @@ def schedule_plan(
 
 MAX_TELEMETRY_BYTES = 32 * 1024 * 1024
 MAX_TELEMETRY_MESSAGES = 20_000
-SYNC_SECONDS = 30.0
 
 
 class TelemetryResult(BaseModel):
@@ -616,12 +615,8 @@ async def ingest_telemetry(
     result = await run_in_threadpool(
         lambda: services.entities.ingest_batch(actor, messages, refuse_foreign=True)
     )
-    if result.points and not await run_in_threadpool(services.telemetry.sync, SYNC_SECONDS):
-        raise HttpError(
-            503,
-            "telemetry_not_written",
-            "the history could not be written in time; send the batch again",
-        )
+    if result.points:
+        await run_in_threadpool(services.telemetry.saved)
     return TelemetryResult(
         accepted=result.accepted,
         points=result.points,

@@ -27,7 +27,7 @@ from quancheng.datastore.backends.duckdb import DuckDBBackend
 from quancheng.datastore.backends.postgres import PostgresBackend
 from quancheng.datastore.service import DatastoreService
 from quancheng.db import Database
-from quancheng.errors import BadRequest, ConfigurationError
+from quancheng.errors import BadRequest, ConfigurationError, TelemetryNotWritten
 from quancheng.ledger.log import Ledger
 from quancheng.operations.model import Observation
 from quancheng.settings import Settings
@@ -56,6 +56,8 @@ MAX_QUEUE = 2_000_000
 MAX_ATTEMPTS = 3
 # Instances per attribute a history read returns at most.
 MAX_INSTANCES = 10_000
+# How long a write route waits for its values to be in the history before answering 503.
+SAVED_SECONDS = 30.0
 
 Value = float | str | bool
 Row = tuple[str, str, datetime, str, str, float | None, str | None, bool | None]
@@ -512,6 +514,15 @@ class TelemetryStore:
                 self._wake.notify()
         with self._settled_cv:
             return self._settled_cv.wait_for(lambda: self._settled >= target, timeout)
+
+    def saved(self, timeout: float = SAVED_SECONDS) -> None:
+        """Return once every point recorded so far is in the history (`sync`), so that what
+        a client is then told is saved survives a crash; TelemetryNotWritten (503) if not in
+        time. Every route that writes telemetry calls it before answering."""
+        if not self.sync(timeout):
+            raise TelemetryNotWritten(
+                "the history could not be written in time; send the same values again"
+            )
 
     def flush(self) -> None:
         """Write everything queued so far (tests, shutdown); raises if the engine fails."""

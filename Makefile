@@ -50,10 +50,10 @@ test: install ## The whole suite: SQLite, PostgreSQL and Chromium, plus the lint
 test-fast: install ## SQLite-only tests, without PostgreSQL or the browser.
 	$(BIN)/pytest -n auto -m "not postgres and not browser" $(PYTEST_ARGS)
 
-lint: install ## ruff (lint + format check) and mypy --strict on the package.
+lint: install ## ruff (lint + format check) and mypy --strict on the package and the benchmarks.
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy src
+	$(BIN)/mypy src benchmarks
 
 format: install ## Apply ruff's formatting and fixes.
 	$(BIN)/ruff format src tests benchmarks

@@ -133,7 +133,7 @@ def write(
                     times[name] = old_times.get(name, previous.get("time", ""))
                     if name in old_took:
                         took[name] = old_took[name]
-    report = {
+    report: dict[str, Any] = {
         "machine": machine(),
         "time": now,
         "quick": quick,

@@ -145,7 +145,7 @@ def _http_load(city: City, base: str, seconds: float, *, ngsi: bool = False) -> 
     # Each load its own hours, so no batch repeats another's points.
     start = datetime.now(UTC) - timedelta(hours=36 if ngsi else 24)
     lock = threading.Lock()
-    state = {"next": 0, "points": 0, "requests": 0, "errors": 0}
+    state: dict[str, Any] = {"next": 0, "points": 0, "requests": 0, "errors": 0}
     latencies: list[float] = []
     stop_at = time.monotonic() + seconds
 

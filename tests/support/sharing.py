@@ -14,7 +14,7 @@ from tests.support.city import PASSWORD, SmallCity, entry_fields
 
 DISTRICTS = ("历下区", "市中区", "槐荫区", "天桥区", "历城区")
 SURNAMES = "王李张刘陈杨赵黄周吴"
-POPULATION_ITEMS = [
+POPULATION_ITEMS: list[dict[str, Any]] = [
     {"name": "姓名", "data_type": "C", "length": 50, "sensitivity": "personal"},
     {"name": "公民身份号码", "data_type": "C", "length": 18, "sensitivity": "sensitive_personal"},
     {"name": "手机号码", "data_type": "C", "length": 11, "sensitivity": "personal"},

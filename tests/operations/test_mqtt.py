@@ -114,9 +114,8 @@ def device(mosquitto_url: str) -> Iterator[Device]:  # noqa: F811
 def start_bridge(url: str, entities: Any, **options: Any) -> MqttBridge:
     bridge = MqttBridge(url, entities, **options)
     bridge.start()
+    # Connected means subscribed too: what a device publishes from now on is delivered.
     assert bridge.wait_connected(10), "the bridge did not connect"
-    # The subscription is sent from on_connect; give the SUBACK a moment.
-    time.sleep(0.3)
     return bridge
 
 

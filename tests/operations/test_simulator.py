@@ -380,8 +380,7 @@ def test_readings_over_mqtt_reach_the_latest_state(
     later = datetime.now(UTC) + timedelta(seconds=1)
     bridge = MqttBridge(mosquitto_url, services.entities)
     bridge.start()
-    assert bridge.wait_connected(10), "the bridge did not connect"
-    time.sleep(0.3)
+    assert bridge.wait_connected(10), "the bridge did not connect"  # and subscribed
     sim = Simulator(
         fleet, url="http://127.0.0.1:9", mqtt_url=mosquitto_url, rate=500, clock=lambda: later
     )

@@ -10,7 +10,8 @@ in length-prefixed pickle frames (both ends are ours):
   `("publish", topic, data, qos)` for commands. End of input means stop: the child
   disconnects and exits, leaving unacknowledged messages to the broker's session.
 - child to parent: `("batch", n, [(topic, payload), ...])`, at most `window` of them
-  unconfirmed, and the connection's events `("connected", session_present)`,
+  unconfirmed, and the connection's events `("connected", session_present)` (once the
+  broker has granted the subscription),
   `("disconnected", reason)`, `("refused", reason)`, `("error", message)`.
 
 The child never outlives the server: it exits when its stdin closes (the parent is gone,
@@ -113,6 +114,7 @@ class Receiver:
         self._unconfirmed: dict[int, list[tuple[int, int]]] = {}
         self._next = 0
         self._running = True
+        self._session_present = False
         # A persistent session (clean_session false) with a stable client id: the broker
         # keeps our subscription and the QoS 1 messages queued while we are disconnected.
         self.client = paho.Client(
@@ -130,6 +132,7 @@ class Receiver:
             config["reconnect_min_delay"], config["reconnect_max_delay"]
         )
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
 
@@ -198,8 +201,25 @@ class Receiver:
             self._unconfirmed.clear()
             self._arrived.notify_all()
         # Subscribing again on a resumed session is harmless and covers a broker that lost it.
+        # "connected" is reported once the broker has granted it (_on_subscribe): only then
+        # does the broker deliver what devices publish.
+        self._session_present = bool(flags.session_present)
         client.subscribe(self.subscription, qos=1)
-        self._send(("connected", bool(flags.session_present)))
+
+    def _on_subscribe(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        refused = [str(code) for code in reason_codes if code.is_failure]
+        if refused:
+            # Connected but deaf (an ACL denying the topic): say so, as a refused connect.
+            self._send(("refused", f"subscription to {self.subscription} refused: {refused[0]}"))
+            return
+        self._send(("connected", self._session_present))
 
     def _on_disconnect(
         self,

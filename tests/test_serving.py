@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +13,7 @@ import pytest
 import uvicorn
 
 from quancheng.serving import NoDelayH11Protocol
+from tests.support.live import running
 
 
 async def hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -31,19 +30,9 @@ def multi_worker_server(protocol: Any) -> Iterator[tuple[uvicorn.Server, int]]:
         hello, host="127.0.0.1", port=0, http=protocol, lifespan="off", log_level="warning"
     )
     sock = config.bind_socket()
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield server, sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    port = sock.getsockname()[1]
+    with running(uvicorn.Server(config), sock) as server:
+        yield server, port
 
 
 def nodelay_of_open_connections(server: uvicorn.Server) -> list[int]:

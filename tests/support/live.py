@@ -46,15 +46,21 @@ def served(app: Any) -> Iterator[str]:
     sock = free_socket()
     # The protocol `quancheng serve` uses (TCP_NODELAY on each connection).
     config = uvicorn.Config(app, log_level="warning", lifespan="off", http=NoDelayH11Protocol)
-    server = uvicorn.Server(config)
+    with running(uvicorn.Server(config), sock):
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@contextmanager
+def running(server: uvicorn.Server, sock: socket.socket) -> Iterator[uvicorn.Server]:
+    """Run a uvicorn server on `sock` in a thread until the block ends; the socket closed."""
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
+        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield server
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -14,6 +14,7 @@ from benchmarks.report import Figure, quantile_ms
 from quancheng.app import create_app
 from quancheng.catalog import textindex
 from quancheng.catalog.model import EntryFields, EntryStatus
+from quancheng.catalog.service import NewEntry
 from quancheng.demo import content
 from quancheng.demo.build import entry_input
 from quancheng.identity.roles import Principal
@@ -35,15 +36,12 @@ def scale_figures(total: int, *, rounds: int = 5) -> list[Figure]:
         platform = Principal.system("bench")
         started = time.perf_counter()
         for first in range(0, len(extra), 5000):
+            batch = [
+                NewEntry(entry.department_key, EntryFields.parse(entry_input(entry)))
+                for entry in extra[first : first + 5000]
+            ]
             with services.db.transaction() as s:
-                for entry in extra[first : first + 5000]:
-                    services.catalog.add_entry(
-                        s,
-                        platform,
-                        department=entry.department_key,
-                        fields=EntryFields.parse(entry_input(entry)),
-                        status=EntryStatus.PUBLISHED,
-                    )
+                services.catalog.add_entries(s, platform, batch, status=EntryStatus.PUBLISHED)
         loading = time.perf_counter() - started
         http: list[float] = []
         with TestClient(create_app(settings, services=services)) as client:

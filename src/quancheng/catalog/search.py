@@ -51,12 +51,13 @@ class CatalogSearch:
     def __init__(self, *, dialect: str) -> None:
         self.dialect = dialect
 
-    def index(self, s: Session, entry: CatalogEntry) -> None:
-        """(Re)index an entry inside the caller's transaction."""
+    def index(self, s: Session, entry: CatalogEntry, *, new: bool = False) -> None:
+        """(Re)index an entry inside the caller's transaction (`new`: never indexed yet)."""
         doc = SearchDocument.of(entry)
         params = {"id": entry.id, "name": doc.name, "abstract": doc.abstract, "items": doc.items}
         if self.dialect == "sqlite":
-            s.execute(text("DELETE FROM catalog_search WHERE rowid = :id"), {"id": entry.id})
+            if not new:
+                s.execute(text("DELETE FROM catalog_search WHERE rowid = :id"), {"id": entry.id})
             s.execute(
                 text(
                     "INSERT INTO catalog_search (rowid, name, abstract, items) "

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from quancheng.catalog.classification import seed_classifications
 from quancheng.catalog.model import EntryFields, EntryStatus
+from quancheng.catalog.service import NewEntry
 from quancheng.datastore.service import JobStatus
 from quancheng.db.models import CatalogEntry, Department
 from quancheng.demo import content, datasets
@@ -125,14 +126,15 @@ def build_demo(
                 }
             )
         platform = Principal.system("demo-builder")
-        for entry in entries:
-            services.catalog.add_entry(
-                s,
-                platform,
-                department=entry.department_key,
-                fields=EntryFields.parse(entry_input(entry)),
-                status=EntryStatus.PUBLISHED,
-            )
+        services.catalog.add_entries(
+            s,
+            platform,
+            [
+                NewEntry(entry.department_key, EntryFields.parse(entry_input(entry)))
+                for entry in entries
+            ],
+            status=EntryStatus.PUBLISHED,
+        )
     loaded = load_demo_data(services, seed=seed) if with_data else (0, 0)
     if large:
         load_large_table(services)

@@ -80,7 +80,8 @@ def test_one_invalid_entry_keeps_the_whole_batch_out(
     services = city.services
     start = services.ledger.size()
     batch = [_new("sthjj", code="210001/000009"), _new("gaj", classification_code="101001"), bad]
-    with pytest.raises(ValidationFailed) as raised, services.db.transaction() as s:
+    # Caught inside the transaction, which then commits: the session holds none of the batch.
+    with services.db.transaction() as s, pytest.raises(ValidationFailed) as raised:
         services.catalog.add_entries(s, PLATFORM, batch, status=EntryStatus.PUBLISHED)
     assert [e.field for e in raised.value.errors] == [field]
     with services.db.reader() as s:

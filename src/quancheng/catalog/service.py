@@ -233,13 +233,14 @@ class CatalogService:
 
         One flush for the rows of them all and one code lookup per classification: a city's
         catalog of thousands (the demo, a bulk registration) goes in at a fraction of the
-        cost of one entry at a time. The first invalid entry stops it all.
+        cost of one entry at a time. All are checked before any is added: the first invalid
+        one raises and leaves the session as it was.
         """
         departments: dict[int | str, Department] = {}
         classifications: dict[str, list[FieldError]] = {}  # code -> what is wrong with it
         drawn: dict[str, int] = {}
         taken: set[str] = set()
-        entries: list[CatalogEntry] = []
+        checked: list[tuple[NewEntry, Department, str]] = []
         for item in new:
             errors: list[FieldError] = []
             dept = departments.get(item.department) or find_department(s, item.department)
@@ -270,6 +271,9 @@ class CatalogService:
             while code is None or code in taken:  # past the codes given in this batch
                 code = self._next_code(s, item.fields.classification_code, drawn)
             taken.add(code)
+            checked.append((item, dept, code))
+        entries: list[CatalogEntry] = []
+        for item, dept, code in checked:
             entry = CatalogEntry(
                 code=code,
                 department_id=dept.id,

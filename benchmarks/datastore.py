@@ -214,10 +214,13 @@ def ingest_figures(rows: int, tmp: Path) -> list[Figure]:
         os.sync()  # the file on disk before any timing, not written back during the first
         seconds, peak, types = _ingest(path, None)
         ours = rows / seconds
-        peer_name, peer_rate, target = "", None, ""
+        peer_name, peer_rate, target, same = "", None, "", None
         if encoding == "utf-8":
             peer_rate = rows / _duckdb_read_csv(path)
             peer_name, target = "DuckDB read_csv into a table", ">= 0.5x peer"
+            # The same read told the types we stored: codes, phone numbers and the record
+            # number as text, where the detecting read makes them BIGINT (0123 -> 123).
+            same = rows / _duckdb_read_csv(path, types)
         figures.append(
             Figure(
                 name=f"ingest {rows:,} rows x 12 columns, CSV {encoding}, DuckDB backend",
@@ -232,10 +235,7 @@ def ingest_figures(rows: int, tmp: Path) -> list[Figure]:
                 f"{peak // 1024} MiB",
             )
         )
-        if encoding == "utf-8":
-            # The same read told the types we stored: codes, phone numbers and the record
-            # number as text, where the detecting read above makes them BIGINT (0123 -> 123).
-            same = rows / _duckdb_read_csv(path, types)
+        if same is not None:
             figures.append(
                 Figure(
                     name=f"ingest {rows:,} rows x 12 columns, CSV utf-8, DuckDB backend, "

@@ -151,10 +151,13 @@ class CatalogService:
         self.search_index = search
         self.ledger = ledger
 
-    def _record(self, s: Session, actor: Principal, action: str, entry: CatalogEntry) -> None:
+    def _record(
+        self, s: Session, actor: Principal, action: str, entry: CatalogEntry, *, flush: bool = True
+    ) -> None:
         # In the change's own transaction: the step and its ledger leaf commit together.
         if self.ledger is not None:
-            s.flush()
+            if flush:
+                s.flush()
             self.ledger.record_catalog(s, actor, action, entry)
 
     # -- classification ------------------------------------------------------------------
@@ -288,12 +291,10 @@ class CatalogService:
         # flush writes them all at once (the transaction's commit, or the caller's next query).
         with s.no_autoflush:
             for entry in entries:
-                if self.ledger is not None:
-                    self.ledger.record_catalog(s, actor, "created", entry)
+                self._record(s, actor, "created", entry, flush=False)
                 if status is EntryStatus.PUBLISHED:
                     self._publish(s, actor, entry, first=True)
-                    if self.ledger is not None:
-                        self.ledger.record_catalog(s, actor, "published", entry)
+                    self._record(s, actor, "published", entry, flush=False)
                 self.search_index.index(s, entry, new=True)
         return entries
 

@@ -523,6 +523,9 @@ class Physics:
         self.seed = seed
         self.tz = ZoneInfo(timezone)
         self._sun: dict[date, tuple[datetime, datetime]] = {}
+        # Each lamp's fixed draws (dusk and dawn jitter, repair offset), drawn once: a lamp's
+        # and its cabinet's readings need them at every tick.
+        self._lamp_draws: dict[str, tuple[float, float, float]] = {}
         self._lamps_by_cabinet: dict[str, list[Device]] = {}
         for lamp in fleet.lamps:
             self._lamps_by_cabinet.setdefault(lamp.cabinet_id, []).append(lamp)
@@ -535,20 +538,31 @@ class Physics:
 
     # lamps --------------------------------------------------------------------------------
 
+    def _draws(self, lamp: Device) -> tuple[float, float, float]:
+        draws = self._lamp_draws.get(lamp.id)
+        if draws is None:
+            draws = self._lamp_draws[lamp.id] = (
+                _hash01(self.seed, lamp.id, "on"),
+                _hash01(self.seed, lamp.id, "off"),
+                _hash01(self.seed, lamp.id, "offset"),
+            )
+        return draws
+
     def lamp_lit(self, lamp: Device, now: datetime) -> bool:
         """Whether the lamp's program has it on: from a little after sunset to around sunrise."""
         local = now.astimezone(self.tz)
         sunrise, sunset = self.sun(local.date())
         # The dusk burst: each lamp's photocell / schedule fires within ±8 minutes of sunset.
-        jitter = timedelta(minutes=_hash01(self.seed, lamp.id, "on") * 16 - 8)
-        jitter_off = timedelta(minutes=_hash01(self.seed, lamp.id, "off") * 16 - 8)
+        on, off, _ = self._draws(lamp)
+        jitter = timedelta(minutes=on * 16 - 8)
+        jitter_off = timedelta(minutes=off * 16 - 8)
         return local >= sunset + jitter or local < sunrise + jitter_off
 
     def lamp_fault(self, lamp: Device, now: datetime) -> str:
         """The lamp's current failure flag ('' when healthy), stable within a fault's life."""
         # Time is cut into slots of REPAIR_HOURS; in each slot a lamp is faulty with the
         # probability that it failed during the slot (offset per lamp so repairs spread out).
-        offset = _hash01(self.seed, lamp.id, "offset") * self.REPAIR_HOURS
+        offset = self._draws(lamp)[2] * self.REPAIR_HOURS
         hours = now.timestamp() / 3600 + offset
         slot = int(hours // self.REPAIR_HOURS)
         p = self.FAILURES_PER_HOUR * self.REPAIR_HOURS * 1.4

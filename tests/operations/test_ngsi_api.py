@@ -336,3 +336,31 @@ def test_writes_are_answered_once_their_values_are_in_the_history(
     patch = {"illuminanceLevel": prop(0.6, observedAt=later)}
     assert client.patch(f"{V1}/entities/{urn}/attrs", json=patch, headers=auth).status_code == 204
     assert history() == [("illuminanceLevel", 0.4), ("illuminanceLevel", 0.6)]
+
+
+def test_non_finite_numbers_are_refused_and_the_entity_stays_readable(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: 1e400, NaN and -Infinity were read by the standard library as floats and
+    # stored; every later GET of the entity (and each query finding it) was a 500.
+    auth = {**city.auth("gaj_steward"), "Content-Type": "application/json"}
+    assert client.post(f"{V1}/entities", json=streetlight("finite"), headers=auth).is_success
+    lamp = f"{V1}/entities/urn:ngsi-ld:Streetlight:finite"
+    for literal in ("1e400", "NaN", "-Infinity"):
+        reading = '"reading": {"type": "Property", "value": ' + literal + "}"
+        patch = "{" + reading + "}"
+        problem(client.patch(f"{lamp}/attrs", content=patch, headers=auth), 400, "InvalidRequest")
+        fresh = json.dumps(streetlight("nan-" + literal.lstrip("-").lower()))
+        created = fresh[:-1] + ", " + reading + "}"
+        problem(client.post(f"{V1}/entities", content=created, headers=auth), 400, "InvalidRequest")
+        upsert = "[" + created + "]"
+        problem(
+            client.post(f"{V1}/entityOperations/upsert", content=upsert, headers=auth),
+            400,
+            "InvalidRequest",
+        )
+    read = client.get(lamp, headers=auth)
+    assert read.status_code == 200 and "reading" not in read.json()
+    listed = client.get(f"{V1}/entities", params={"type": "Streetlight"}, headers=auth)
+    assert listed.status_code == 200
+    assert [e["id"] for e in listed.json()] == ["urn:ngsi-ld:Streetlight:finite"]

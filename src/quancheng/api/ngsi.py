@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -28,7 +28,7 @@ from quancheng.errors import (
     PermissionDenied,
     PlatformError,
 )
-from quancheng.operations import ngsi
+from quancheng.operations import codec, ngsi
 from quancheng.operations.entities import MAX_LIMIT, EntityQuery
 
 PREFIX = "/ngsi-ld/v1"
@@ -126,7 +126,25 @@ router = APIRouter(
     prefix=PREFIX, tags=["ngsi-ld"], route_class=NgsiRoute, responses=PROBLEM_RESPONSES
 )
 
-JsonBody = Annotated[Any, Body()]
+
+async def json_body(request: Request) -> Any:
+    """The request body decoded as strict JSON (RFC 8259: no NaN, no Infinity)."""
+    # The standard library reads NaN, Infinity and 1e400 as floats; stored in an entity they
+    # made every later read of it fail (JSON cannot carry them), so they are refused here.
+    try:
+        return codec.loads(await request.body())
+    except ValueError as exc:
+        raise ngsi.bad(f"the body is not JSON: {exc}", code="InvalidRequest") from exc
+
+
+JsonBody = Annotated[Any, Depends(json_body)]
+_JSON_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {}},
+        "application/ld+json": {"schema": {}},
+    },
+}
 
 
 def context_url(request: Request) -> str:
@@ -182,7 +200,7 @@ def get_context(name: str) -> Response:
 # -- entities ------------------------------------------------------------------------------
 
 
-@router.post("/entities", status_code=201)
+@router.post("/entities", status_code=201, openapi_extra={"requestBody": _JSON_BODY})
 def create_entity(
     request: Request,
     body: JsonBody,
@@ -255,7 +273,7 @@ def get_entity(
     return _answer(request, entity)
 
 
-@router.patch("/entities/{entity_id}", status_code=204)
+@router.patch("/entities/{entity_id}", status_code=204, openapi_extra={"requestBody": _JSON_BODY})
 def merge_entity(
     entity_id: str, body: JsonBody, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
@@ -265,7 +283,9 @@ def merge_entity(
     return Response(status_code=204)
 
 
-@router.patch("/entities/{entity_id}/attrs", status_code=204)
+@router.patch(
+    "/entities/{entity_id}/attrs", status_code=204, openapi_extra={"requestBody": _JSON_BODY}
+)
 def update_attrs(
     entity_id: str, body: JsonBody, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
@@ -285,6 +305,7 @@ def delete_entity(entity_id: str, principal: PrincipalDep, services: ServicesDep
 @router.post(
     "/entityOperations/upsert",
     status_code=201,
+    openapi_extra={"requestBody": _JSON_BODY},
     responses={
         201: {"description": "The ids of the entities created"},
         204: {"description": "Every entity was updated"},
@@ -317,7 +338,7 @@ def upsert_entities(
 # -- subscriptions -------------------------------------------------------------------------
 
 
-@router.post("/subscriptions", status_code=201)
+@router.post("/subscriptions", status_code=201, openapi_extra={"requestBody": _JSON_BODY})
 def create_subscription(body: JsonBody, principal: PrincipalDep, services: ServicesDep) -> Response:
     """Subscribe a webhook to changes of entities (throttled, retried)."""
     sub = services.entities.subscriptions.create(principal, body)

@@ -364,3 +364,24 @@ def test_non_finite_numbers_are_refused_and_the_entity_stays_readable(
     listed = client.get(f"{V1}/entities", params={"type": "Streetlight"}, headers=auth)
     assert listed.status_code == 200
     assert [e["id"] for e in listed.json()] == ["urn:ngsi-ld:Streetlight:finite"]
+
+
+def test_q_ranges_and_value_lists_match_and_or_is_refused(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: `|`, ranges `a..b` and lists `"a","b"` were read as one text value, so a
+    # query an operator typed from the NGSI-LD spec answered [] instead of the lamps.
+    seed(client, city)
+    lamps = {"type": "Streetlight"}
+    assert found(client, city, **lamps, q="illuminanceLevel==0.2..0.5") == ["lake"]
+    assert found(client, city, **lamps, q="illuminanceLevel!=0.2..0.5") == [
+        "spring",
+        "square",
+        "west",
+    ]
+    assert found(client, city, **lamps, q='powerState=="off","low"') == ["spring"]
+    assert found(client, city, **lamps, q="powerState!=off,low") == ["lake", "square", "west"]
+    auth = city.auth("gaj_user")
+    for q in ("powerState==on|powerState==off", "(powerState==on)", "illuminanceLevel>0.1..0.5"):
+        response = client.get(f"{V1}/entities", params={**lamps, "q": q}, headers=auth)
+        problem(response, 400, "InvalidRequest")

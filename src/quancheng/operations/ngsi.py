@@ -392,11 +392,14 @@ Scalar = float | str | bool | None
 
 @dataclass(frozen=True)
 class QTerm:
-    """One comparison of the q language: attribute operator value."""
+    """One comparison of the q language: attribute operator value (or a range, or a list)."""
 
     attr: str
     op: str
     value: float | str | bool
+    # `attr==a..b` (inside the range; `!=` outside it) and `attr=="a","b"` (any of; `!=` none).
+    high: float | str | None = None
+    choices: tuple[float | str | bool, ...] = ()
 
     def matches(self, attrs: Mapping[str, Any]) -> bool:
         """Whether the entity's attributes satisfy the comparison."""
@@ -407,6 +410,13 @@ class QTerm:
         actual = attr.get("object") if attr.get("type") == "Relationship" else attr.get("value")
         if sub and isinstance(actual, Mapping):
             actual = actual.get(sub)
+        if self.high is not None:
+            inside = _compare(actual, ">=", self.value) and _compare(actual, "<=", self.high)
+            return inside if self.op == "==" else not inside
+        if self.choices:
+            if self.op == "==":
+                return any(_compare(actual, "==", c) for c in self.choices)
+            return all(_compare(actual, "!=", c) for c in self.choices)
         return _compare(actual, self.op, self.value)
 
 
@@ -441,17 +451,60 @@ def _order(a: Any, op: str, b: Any) -> bool:
     return bool(a <= b)
 
 
+def _split_unquoted(text: str, separator: str) -> list[str]:
+    """`text` cut at each `separator` that lies outside a double-quoted string."""
+    parts: list[str] = []
+    start, quoted, i = 0, False, 0
+    while i < len(text):
+        if text[i] == '"':
+            quoted = not quoted
+        elif not quoted and text.startswith(separator, i):
+            parts.append(text[start:i])
+            start = i + len(separator)
+            i = start
+            continue
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
 def parse_q(q: str) -> list[QTerm]:
-    """The terms of a q filter joined by `;` (AND): attr==value, attr>n, attr<n, …."""
+    """The terms of a q filter joined by `;` (AND): attr==value, attr>n, attr==a..b, …."""
+    # OR (`|`) and parentheses are not supported: refused rather than read as part of a
+    # value, which matched nothing and answered an empty list as if it were the answer.
+    unquoted = "".join(q.split('"')[::2])
+    if any(c in unquoted for c in "|()"):
+        raise bad("q supports `;` (AND) only: `|` (OR) and parentheses are not", code=INVALID)
     terms: list[QTerm] = []
-    for raw in q.split(";"):
+    for raw in _split_unquoted(q, ";"):
         part = raw.strip()
         match = _Q_TERM.match(part)
         if match is None:
             raise bad(f"cannot read q term {part!r}", code=INVALID)
         attr, op, literal = match.groups()
-        terms.append(QTerm(attr=attr, op=op, value=_literal(literal, op)))
+        terms.append(_term(attr, op, literal))
     return terms
+
+
+def _term(attr: str, op: str, literal: str) -> QTerm:
+    bounds = _split_unquoted(literal, "..")
+    choices = _split_unquoted(literal, ",")
+    if len(bounds) > 1 or len(choices) > 1:
+        if op not in ("==", "!="):
+            raise bad(f"a range or a list of values takes == or !=, not {op}", code=INVALID)
+        if len(bounds) > 1 and len(choices) > 1:
+            raise bad(f"cannot read q value {literal!r}", code=INVALID)
+    if len(bounds) > 1:
+        if len(bounds) != 2:
+            raise bad(f"a q range is low..high: {literal!r}", code=INVALID)
+        low, high = (_literal(b, "==") for b in bounds)
+        if isinstance(low, bool) or isinstance(high, bool) or type(low) is not type(high):
+            raise bad(f"a q range needs two numbers or two texts: {literal!r}", code=INVALID)
+        return QTerm(attr=attr, op=op, value=low, high=high)
+    if len(choices) > 1:
+        values = tuple(_literal(c, op) for c in choices)
+        return QTerm(attr=attr, op=op, value=values[0], choices=values)
+    return QTerm(attr=attr, op=op, value=_literal(literal, op))
 
 
 def _literal(text: str, op: str) -> float | str | bool:
@@ -460,11 +513,14 @@ def _literal(text: str, op: str) -> float | str | bool:
     if text in ("true", "false"):
         return text == "true"
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
-        if op in ("==", "!="):
-            return text
-        raise bad(f"q compares {op} against a number: {text!r}", code=INVALID) from None
+        number = None
+    if number is not None and math.isfinite(number):
+        return number
+    if op in ("==", "!=") and text and '"' not in text:
+        return text
+    raise bad(f"q compares {op} against a number: {text!r}", code=INVALID) from None
 
 
 def matches_q(terms: Iterable[QTerm], attrs: Mapping[str, Any]) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +28,7 @@ class Site:
     url: str
     city: SmallCity
     alarm_id: int
+    raised_at: datetime
 
 
 @pytest.fixture
@@ -45,6 +47,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         traffic_counters=12,
         springs=8,
     )
+    raised_at = (datetime.now(UTC) - timedelta(minutes=3)).replace(microsecond=0)
     with services.db.transaction() as s:
         lamp = s.scalars(select(OpsEntity).where(OpsEntity.type == STREETLIGHT).limit(1)).one()
         alarm = OpsAlarm(
@@ -55,14 +58,14 @@ def site(tmp_path: Path) -> Iterator[Site]:
             severity="major",
             state="active",
             message="lampFailure",
-            raised_at=datetime.now(UTC) - timedelta(minutes=3),
+            raised_at=raised_at,
         )
         s.add(alarm)
         s.flush()
         alarm_id = alarm.id
     try:
         with served(create_app(services.settings, services=services)) as url:
-            yield Site(url, city, alarm_id)
+            yield Site(url, city, alarm_id, raised_at)
     finally:
         services.close()
 
@@ -75,7 +78,12 @@ def test_the_wall_draws_the_map_and_an_operator_acknowledges_an_alarm(site: Site
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
-            page = chromium.new_page(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+            # A browser in another time zone than the city's: the screen still shows Jinan time.
+            page = chromium.new_page(
+                viewport={"width": 1920, "height": 1080},
+                locale="zh-CN",
+                timezone_id="Europe/London",
+            )
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
             page.goto(site.url + "/login")
@@ -100,6 +108,10 @@ def test_the_wall_draws_the_map_and_an_operator_acknowledges_an_alarm(site: Site
             # The operator of the lamps' department acknowledges the alarm from the screen.
             button = page.locator(f'[data-alarm="{site.alarm_id}"] button')
             expect(button).to_be_visible()
+            # Regression: the alarm's time was the browser's and the trend axis UTC hours.
+            jinan = site.raised_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
+            when = page.locator(f'[data-alarm="{site.alarm_id}"] time')
+            expect(when).to_contain_text(jinan)
             button.click()
             expect(page.locator("[data-alarm-msg]")).to_have_text("已确认", timeout=10_000)
             # A laptop: the same page, in columns, still drawing the map.

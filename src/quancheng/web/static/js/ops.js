@@ -31,6 +31,22 @@
   // Alarms acknowledged from this screen (the board may lag by a few seconds).
   var acked = {};
 
+  // Times are shown in the city's time zone (the board names it), not the browser's: the
+  // wall and a laptop elsewhere read the same hours, and never UTC sliced out of a timestamp.
+  function cityTime(iso, kind) {
+    if (!iso) { return ""; }
+    var opts = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    if (kind === "date") { opts.month = "2-digit"; opts.day = "2-digit"; }
+    if (kind === "seconds") { opts.second = "2-digit"; }
+    var when = new Date(iso);
+    try {
+      opts.timeZone = (board && board.timezone) || undefined;
+      return new Intl.DateTimeFormat(document.documentElement.lang || undefined, opts).format(when);
+    } catch (e) {
+      return when.toLocaleString();
+    }
+  }
+
   function readJson(id) {
     var el = document.getElementById(id);
     if (!el) { return null; }
@@ -222,8 +238,8 @@
       { left: 8, right: 12, bottom: 6, height: "34%", containLabel: true },
     ];
     opt.xAxis = [
-      axis("category", hours.map(function (h) { return h.hour.slice(11, 16); })),
-      axis("category", live.map(function (p) { return p.at.slice(11, 16); })),
+      axis("category", hours.map(function (h) { return cityTime(h.hour); })),
+      axis("category", live.map(function (p) { return cityTime(p.at); })),
     ];
     opt.xAxis[1].gridIndex = 1;
     opt.yAxis = [axis("value"), axis("value")];
@@ -423,7 +439,7 @@
       what.textContent = a.entity_name || a.entity_id;
       var when = document.createElement("time");
       when.dateTime = a.raised_at || "";
-      when.textContent = a.raised_at ? new Date(a.raised_at).toLocaleString() : "";
+      when.textContent = cityTime(a.raised_at, "date");
       var msg = document.createElement("span");
       msg.className = "alarm-msg";
       msg.textContent = alarmText(a) + (a.state === "acknowledged" ? " · " + labels.acknowledged : "");
@@ -499,7 +515,7 @@
     var updated = document.querySelector("[data-updated]");
     if (updated) {
       updated.dateTime = data.generated_at;
-      updated.textContent = new Date(data.generated_at).toLocaleTimeString();
+      updated.textContent = cityTime(data.generated_at, "seconds");
     }
   }
 

@@ -385,3 +385,15 @@ def test_q_ranges_and_value_lists_match_and_or_is_refused(
     for q in ("powerState==on|powerState==off", "(powerState==on)", "illuminanceLevel>0.1..0.5"):
         response = client.get(f"{V1}/entities", params={**lamps, "q": q}, headers=auth)
         problem(response, 400, "InvalidRequest")
+
+
+def test_an_offset_past_any_database_is_an_invalid_request(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: offset=10^19 reached the database and came back as a 400 without the
+    # ProblemDetails members (`unstorable_value`), unlike every other NGSI-LD error.
+    auth = city.auth("gaj_user")
+    for offset in (10**19, 1_000_000_001):
+        response = client.get(f"{V1}/entities", params={"offset": offset}, headers=auth)
+        problem(response, 400, "InvalidRequest")
+    assert client.get(f"{V1}/entities", params={"offset": 10**9}, headers=auth).json() == []

@@ -28,6 +28,8 @@ from quancheng.settings import Settings
 log = logging.getLogger("quancheng.operations")
 
 MAX_LIMIT = 1000
+# Far beyond any city's entities; beyond 2^63 the databases refuse the OFFSET itself.
+MAX_OFFSET = 1_000_000_000
 # Who owns each type in the demo city: the department a platform admin's new entity goes to
 # when the request names none.
 TYPE_OWNERS = {
@@ -126,6 +128,8 @@ class EntityStore:
             raise ngsi.bad(f"limit must be 1..{MAX_LIMIT}", code=ngsi.INVALID)
         if query.offset < 0:
             raise ngsi.bad("offset must not be negative", code=ngsi.INVALID)
+        if query.offset > MAX_OFFSET:
+            raise ngsi.bad(f"offset must be at most {MAX_OFFSET}", code=ngsi.INVALID)
         pattern = None
         if query.id_pattern:
             try:

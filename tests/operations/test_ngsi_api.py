@@ -397,3 +397,6 @@ def test_an_offset_past_any_database_is_an_invalid_request(
         response = client.get(f"{V1}/entities", params={"offset": offset}, headers=auth)
         problem(response, 400, "InvalidRequest")
     assert client.get(f"{V1}/entities", params={"offset": 10**9}, headers=auth).json() == []
+    # Whatever else a database cannot hold is a ProblemDetails too.
+    response = client.get(f"{V1}/subscriptions", params={"offset": 10**19}, headers=auth)
+    problem(response, 400, "BadRequestData")

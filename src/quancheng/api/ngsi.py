@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
@@ -113,6 +114,16 @@ class NgsiRoute(APIRoute):
                 invalid = BadRequest("the request is not valid", code="InvalidRequest")
                 invalid.details = details
                 return problem_response(invalid)
+            except (OverflowError, StatementError) as exc:
+                # What the app's handler calls unstorable_value, here as ProblemDetails.
+                orig = exc.orig if isinstance(exc, StatementError) else exc
+                if not (isinstance(exc, DataError) or isinstance(orig, OverflowError)):
+                    raise
+                unstorable = ngsi.bad(
+                    "a value in the request cannot be stored: a number out of range or a "
+                    "NUL character"
+                )
+                return problem_response(unstorable)
             except StarletteHTTPException as exc:
                 message = exc.detail if isinstance(exc.detail, str) else "request failed"
                 err = PlatformError(message, code="BadRequestData")

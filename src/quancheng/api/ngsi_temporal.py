@@ -58,7 +58,14 @@ def parse_instant(name: str, raw: str | None) -> datetime | None:
             code="bad_time",
             details={"parameter": name},
         ) from None
-    return utc_naive(moment)
+    try:
+        return utc_naive(moment)
+    except OverflowError:  # 0001-01-01T00:00+01:00 lies before the first representable instant
+        raise BadRequest(
+            f"{name} lies outside the years 1-9999 in UTC: {raw!r}",
+            code="bad_time",
+            details={"parameter": name},
+        ) from None
 
 
 def parse_query(

@@ -359,6 +359,10 @@ def test_non_finite_numbers_are_refused_and_the_entity_stays_readable(
             400,
             "InvalidRequest",
         )
+    # A JSON text sent as another media type stays refused, as before the strict decoding.
+    plain = {**auth, "Content-Type": "text/plain"}
+    as_text = json.dumps(streetlight("plain"))
+    problem(client.post(f"{V1}/entities", content=as_text, headers=plain), 400, "BadRequestData")
     read = client.get(lamp, headers=auth)
     assert read.status_code == 200 and "reading" not in read.json()
     listed = client.get(f"{V1}/entities", params={"type": "Streetlight"}, headers=auth)

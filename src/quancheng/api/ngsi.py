@@ -142,6 +142,12 @@ async def json_body(request: Request) -> Any:
     """The request body decoded as strict JSON (RFC 8259: no NaN, no Infinity)."""
     # The standard library reads NaN, Infinity and 1e400 as floats; stored in an entity they
     # made every later read of it fail (JSON cannot carry them), so they are refused here.
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise ngsi.bad(
+            f"the body must be application/json or application/ld+json, not {media}",
+            details={"content_type": media},
+        )
     try:
         return codec.loads(await request.body())
     except ValueError as exc:

@@ -362,7 +362,7 @@ def test_non_finite_numbers_are_refused_and_the_entity_stays_readable(
     # A JSON text sent as another media type stays refused, as before the strict decoding.
     plain = {**auth, "Content-Type": "text/plain"}
     as_text = json.dumps(streetlight("plain"))
-    problem(client.post(f"{V1}/entities", content=as_text, headers=plain), 400, "BadRequestData")
+    problem(client.post(f"{V1}/entities", content=as_text, headers=plain), 415, "BadRequestData")
     read = client.get(lamp, headers=auth)
     assert read.status_code == 200 and "reading" not in read.json()
     listed = client.get(f"{V1}/entities", params={"type": "Streetlight"}, headers=auth)
@@ -404,3 +404,53 @@ def test_an_offset_past_any_database_is_an_invalid_request(
     # Whatever else a database cannot hold is a ProblemDetails too.
     response = client.get(f"{V1}/subscriptions", params={"offset": 10**19}, headers=auth)
     problem(response, 400, "BadRequestData")
+
+
+def test_media_types_in_and_out_follow_the_spec(client: TestClient, city: SmallCity) -> None:
+    auth = city.auth("gaj_steward")
+    lamp = streetlight("media")
+    ld = {**auth, "Content-Type": "application/ld+json"}
+    # JSON-LD carries its @context in the body; without one it is not JSON-LD (CIM 009 6.3.5).
+    bare = client.post(f"{V1}/entities", content=json.dumps(lamp), headers=ld)
+    assert problem(bare, 400, "BadRequestData")["detail"].startswith("an application/ld+json")
+    batch = [{**streetlight("m1"), "@context": "https://example.test/c.jsonld"}, streetlight("m2")]
+    upsert = client.post(f"{V1}/entityOperations/upsert", content=json.dumps(batch), headers=ld)
+    problem(upsert, 400, "BadRequestData")
+    xml = {**auth, "Content-Type": "application/xml"}
+    body = problem(
+        client.post(f"{V1}/entities", content="<lamp/>", headers=xml), 415, "BadRequestData"
+    )
+    assert body["error"]["code"] == "unsupported_media_type"
+    # None of the refused bodies created anything.
+    for name in ("media", "m1", "m2"):
+        missing = client.get(f"{V1}/entities/urn:ngsi-ld:Streetlight:{name}", headers=auth)
+        assert missing.status_code == 404
+    # A merge patch is JSON too.
+    assert client.post(f"{V1}/entities", json=lamp, headers=auth).status_code == 201
+    merge = {**auth, "Content-Type": "application/merge-patch+json"}
+    patch = json.dumps({"powerState": prop("off")})
+    url = f"{V1}/entities/urn:ngsi-ld:Streetlight:media"
+    assert client.patch(url, content=patch, headers=merge).status_code == 204
+    assert client.get(url, headers=auth).json()["powerState"]["value"] == "off"
+    # Answers are JSON or JSON-LD: a client accepting only XML gets 406, a browser its JSON.
+    only_xml = client.get(url, headers={**auth, "Accept": "application/xml"})
+    assert problem(only_xml, 406, "BadRequestData")["error"]["code"] == "not_acceptable"
+    browser = {**auth, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    assert client.get(url, headers=browser).status_code == 200
+
+
+def test_a_near_query_needs_finite_distances_and_coordinates(
+    client: TestClient, city: SmallCity
+) -> None:
+    auth = city.auth("gaj_user")
+    near = {"type": "Streetlight", "georel": "near;maxDistance==500", "geometry": "Point"}
+    ok = client.get(f"{V1}/entities", params={**near, "coordinates": "[117.0, 36.6]"}, headers=auth)
+    assert ok.status_code == 200
+    for georel, coordinates in (
+        ("near;maxDistance==nan", "[117.0, 36.6]"),
+        ("near;maxDistance==inf", "[117.0, 36.6]"),
+        ("near;maxDistance==500;minDistance==-inf", "[117.0, 36.6]"),
+        ("near;maxDistance==500", "[NaN, 36.6]"),
+    ):
+        params = {**near, "georel": georel, "coordinates": coordinates}
+        problem(client.get(f"{V1}/entities", params=params, headers=auth), 400, "InvalidRequest")

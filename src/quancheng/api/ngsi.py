@@ -23,6 +23,7 @@ from quancheng.api.schemas import PROBLEM_RESPONSES
 from quancheng.errors import (
     BadRequest,
     Conflict,
+    HttpError,
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
@@ -94,6 +95,15 @@ class NgsiRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def wrapped(request: Request) -> Response:
+            accept = _unacceptable(request)
+            if accept is not None:
+                refused = HttpError(
+                    406,
+                    "not_acceptable",
+                    "answers are application/json or application/ld+json",
+                    details={"accept": accept[:200]},
+                )
+                return problem_response(refused)
             if _has_nul(request):
                 # PostgreSQL text cannot hold NUL: refuse here rather than fail in the database.
                 nul = ngsi.bad("NUL characters are not allowed", code="InvalidRequest")
@@ -138,20 +148,49 @@ router = APIRouter(
 )
 
 
+# What a body may be sent as, and what an answer can be given as.
+LD_JSON = "application/ld+json"
+_BODY_MEDIA = frozenset({"application/json", LD_JSON, "application/merge-patch+json"})
+_ANSWER_MEDIA = frozenset({"*/*", "application/*", "application/json", LD_JSON})
+
+
+def _media(value: str) -> str:
+    return value.split(";", 1)[0].strip().lower()
+
+
+def _unacceptable(request: Request) -> str | None:
+    """The Accept header when it names nothing we answer with (JSON or JSON-LD)."""
+    accept = request.headers.get("accept", "").strip()
+    if not accept or any(_media(r) in _ANSWER_MEDIA for r in accept.split(",")):
+        return None
+    return accept
+
+
 async def json_body(request: Request) -> Any:
     """The request body decoded as strict JSON (RFC 8259: no NaN, no Infinity)."""
-    # The standard library reads NaN, Infinity and 1e400 as floats; stored in an entity they
-    # made every later read of it fail (JSON cannot carry them), so they are refused here.
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media and media != "application/json" and not media.endswith("+json"):
-        raise ngsi.bad(
+    media = _media(request.headers.get("content-type", ""))
+    if media and media not in _BODY_MEDIA:
+        raise HttpError(
+            415,
+            "unsupported_media_type",
             f"the body must be application/json or application/ld+json, not {media}",
             details={"content_type": media},
         )
+    # The standard library reads NaN, Infinity and 1e400 as floats; stored in an entity they
+    # made every later read of it fail (JSON cannot carry them), so they are refused here.
     try:
-        return codec.loads(await request.body())
+        body = codec.loads(await request.body())
     except ValueError as exc:
         raise ngsi.bad(f"the body is not JSON: {exc}", code="InvalidRequest") from exc
+    if media == LD_JSON:
+        # JSON-LD names its context in the body (ETSI GS CIM 009, 6.3.5); plain JSON in Link.
+        items = body if isinstance(body, list) else [body]
+        if any(isinstance(i, dict) and "@context" not in i for i in items):
+            raise ngsi.bad(
+                "an application/ld+json body carries its @context (send application/json "
+                "to use the context of the Link header or the platform's own)"
+            )
+    return body
 
 
 JsonBody = Annotated[Any, Depends(json_body)]
@@ -159,7 +198,7 @@ _JSON_BODY = {
     "required": True,
     "content": {
         "application/json": {"schema": {}},
-        "application/ld+json": {"schema": {}},
+        LD_JSON: {"schema": {}},
     },
 }
 

@@ -411,4 +411,8 @@ def error_responses(model: type[BaseModel], *statuses: int) -> dict[int | str, d
 # Statuses any route may answer with: malformed input, no or bad token, not allowed, not
 # found or not visible, conflicting state, too large, invalid fields, too many attempts.
 API_ERRORS = error_responses(ErrorBody, 400, 401, 403, 404, 409, 413, 422, 429)
-PROBLEM_RESPONSES = error_responses(ProblemDetails, 400, 401, 403, 404, 409, 413, 422, 429)
+# NGSI-LD also answers 406 (Accept names neither JSON nor JSON-LD) and 415 (a body in another
+# media type).
+PROBLEM_RESPONSES = error_responses(
+    ProblemDetails, 400, 401, 403, 404, 406, 409, 413, 415, 422, 429
+)

@@ -13,7 +13,7 @@ from typing import Any
 
 from quancheng.errors import BadRequest, NotAuthenticated, PermissionDenied
 from quancheng.identity.roles import Principal
-from quancheng.operations import model
+from quancheng.operations import codec, model
 
 # Where the pinned contexts are served (they are shipped in the package, never fetched).
 CONTEXT_PATH = "/ngsi-ld/v1/contexts"
@@ -342,12 +342,11 @@ class GeoQuery:
 
 def parse_georel(georel: str, geometry: str | None, coordinates: str | None) -> GeoQuery:
     """A GeoQuery from the georel, geometry and coordinates query parameters."""
-    import json
-
     if not geometry or not coordinates:
         raise bad("georel needs geometry and coordinates", code=INVALID)
     try:
-        coords = json.loads(coordinates)
+        # Strict JSON: NaN and Infinity are no coordinates.
+        coords = codec.loads(coordinates)
     except ValueError as exc:
         raise bad("coordinates must be a JSON array", code=INVALID) from exc
     parts = georel.split(";")
@@ -364,6 +363,8 @@ def parse_georel(georel: str, geometry: str | None, coordinates: str | None) -> 
                 limits[key] = float(raw)
             except ValueError as exc:
                 raise bad(f"{key} must be a number of metres", code=INVALID) from exc
+            if not math.isfinite(limits[key]):
+                raise bad(f"{key} must be a number of metres", code=INVALID)
             if limits[key] < 0:
                 raise bad(f"{key} must not be negative", code=INVALID)
         if "maxDistance" not in limits:

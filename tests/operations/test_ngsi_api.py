@@ -401,9 +401,12 @@ def test_an_offset_past_any_database_is_an_invalid_request(
         response = client.get(f"{V1}/entities", params={"offset": offset}, headers=auth)
         problem(response, 400, "InvalidRequest")
     assert client.get(f"{V1}/entities", params={"offset": 10**9}, headers=auth).json() == []
-    # Whatever else a database cannot hold is a ProblemDetails too.
-    response = client.get(f"{V1}/subscriptions", params={"offset": 10**19}, headers=auth)
-    problem(response, 400, "BadRequestData")
+    # Subscriptions page alike (they were clamped silently: a client asking 100,000 got 1,000
+    # and could not tell it had not got everything).
+    for page in ({"offset": 10**19}, {"offset": -5}, {"limit": 100_000}, {"limit": 0}):
+        response = client.get(f"{V1}/subscriptions", params=page, headers=auth)
+        problem(response, 400, "InvalidRequest")
+    assert client.get(f"{V1}/subscriptions", params={"limit": 1000}, headers=auth).json() == []
 
 
 def test_media_types_in_and_out_follow_the_spec(client: TestClient, city: SmallCity) -> None:

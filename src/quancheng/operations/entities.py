@@ -27,9 +27,7 @@ from quancheng.settings import Settings
 
 log = logging.getLogger("quancheng.operations")
 
-MAX_LIMIT = 1000
-# Far beyond any city's entities; beyond 2^63 the databases refuse the OFFSET itself.
-MAX_OFFSET = 1_000_000_000
+MAX_LIMIT = ngsi.MAX_LIMIT
 # Who owns each type in the demo city: the department a platform admin's new entity goes to
 # when the request names none.
 TYPE_OWNERS = {
@@ -124,12 +122,7 @@ class EntityStore:
     ) -> tuple[list[dict[str, Any]], int | None]:
         """Entities matching the filters, ordered by id: one page and (if asked) the total."""
         require_government(actor)
-        if not 0 < query.limit <= MAX_LIMIT:
-            raise ngsi.bad(f"limit must be 1..{MAX_LIMIT}", code=ngsi.INVALID)
-        if query.offset < 0:
-            raise ngsi.bad("offset must not be negative", code=ngsi.INVALID)
-        if query.offset > MAX_OFFSET:
-            raise ngsi.bad(f"offset must be at most {MAX_OFFSET}", code=ngsi.INVALID)
+        ngsi.check_page(query.limit, query.offset)
         pattern = None
         if query.id_pattern:
             try:

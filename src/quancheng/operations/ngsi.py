@@ -54,6 +54,22 @@ def bad(message: str, *, code: str = BAD_DATA, details: Any = None) -> BadReques
     return BadRequest(message, code=code, details=details)
 
 
+# A page of a list: at most MAX_LIMIT items, from an offset far beyond any city's entities
+# (beyond 2^63 the databases refuse the OFFSET itself).
+MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000_000
+
+
+def check_page(limit: int, offset: int) -> None:
+    """Refuse a page size or offset out of bounds (InvalidRequest) rather than clamp it."""
+    if not 0 < limit <= MAX_LIMIT:
+        raise bad(f"limit must be 1..{MAX_LIMIT}", code=INVALID)
+    if offset < 0:
+        raise bad("offset must not be negative", code=INVALID)
+    if offset > MAX_OFFSET:
+        raise bad(f"offset must be at most {MAX_OFFSET}", code=INVALID)
+
+
 @dataclass(frozen=True)
 class ParsedEntity:
     """A validated entity in normalized form: its URN, type and attributes."""

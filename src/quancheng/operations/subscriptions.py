@@ -214,11 +214,12 @@ class SubscriptionService:
     ) -> list[dict[str, Any]]:
         """The subscriptions of the actor's department (every one for the platform)."""
         ngsi.require_government(actor)
+        ngsi.check_page(limit, offset)
         stmt = select(OpsSubscription).order_by(OpsSubscription.created_at, OpsSubscription.id)
         if not actor.is_platform_admin:
             stmt = stmt.where(OpsSubscription.department_id == actor.department_id)
         with self.db.reader() as s:
-            rows = s.scalars(stmt.offset(max(offset, 0)).limit(min(max(limit, 1), 1000)))
+            rows = s.scalars(stmt.offset(offset).limit(limit))
             return [_as_subscription(r) for r in rows]
 
     def get(self, actor: Principal, sub_id: str) -> dict[str, Any]:

@@ -237,6 +237,30 @@ def test_a_returned_request_is_corrected_and_resubmitted(api: Api) -> None:
     assert actions == ["created", "submit", "pass", "return", "updated", "submit"]
 
 
+def test_a_draft_stays_the_consumers_until_it_is_submitted(api: Api, ex: Exchange) -> None:
+    # Regression: the provider's inbox listed the consumer's unsent drafts, the provider could
+    # open them, and its scorecard counted a draft withdrawn before sending as received.
+    kept = api.create()["id"]
+    dropped = api.create(purpose="草稿,未提交即撤回")["id"]
+    api.step(dropped, "withdraw", CONSUMER)
+    inbox = api.call("GET", f"{API}/requests", PROVIDER, params={"box": "inbox"})
+    assert inbox == {"total": 0, "requests": []}
+    assert api.call("GET", f"{API}/requests", PROVIDER)["total"] == 0
+    for rid in (kept, dropped):
+        api.call("GET", f"{API}/requests/{rid}", PROVIDER, 404)
+    assert api.call("GET", f"{API}/requests", CONSUMER, params={"box": "mine"})["total"] == 2
+    police = ex.city.services.metrics.department("gaj")
+    assert police.requests_received == 0 and police.pending == 0
+    assert ex.city.services.metrics.department("sthjj").requests_made == 0
+
+    api.step(kept, "submit", CONSUMER)
+
+    inbox = api.call("GET", f"{API}/requests", PROVIDER, params={"box": "inbox"})
+    assert [r["id"] for r in inbox["requests"]] == [kept]
+    assert api.request(kept, PROVIDER)["state"] == "compliance_check"
+    assert ex.city.services.metrics.department("gaj").requests_received == 1
+
+
 def test_withdrawing_an_approved_request_ends_its_grant(api: Api, ex: Exchange) -> None:
     rid = api.pending()["id"]
     approved = api.decide(rid, PROVIDER, decision="approve")

@@ -29,6 +29,7 @@ from quancheng.errors import NotFound, PermissionDenied
 from quancheng.identity.roles import Permission, Principal
 from quancheng.sharing import views
 from quancheng.sharing.model import PENDING_STATES, DisputeState, GrantState, RequestState
+from quancheng.sharing.records import sent_to_provider
 
 # Weights of the scorecard (they sum to 100); see DepartmentScore.
 WEIGHT_SHARING = 40.0
@@ -353,7 +354,7 @@ class SharingMetrics:
                 s,
                 SharingRequest.consumer_department_id,
                 func.count(SharingRequest.id),
-                SharingRequest.state != RequestState.DRAFT.value,
+                sent_to_provider(),
                 only,
             )
             active = (SharingGrant.state == GrantState.ACTIVE.value) & (
@@ -451,7 +452,7 @@ class SharingMetrics:
                 _count(pending),
                 _count(pending & (req.deadline_at < now)),
             )
-            .where(req.state != RequestState.DRAFT.value)
+            .where(sent_to_provider())
             .group_by(req.provider_department_id)
         )
         if only is not None:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from quancheng.catalog.model import EntryStatus
@@ -51,6 +51,14 @@ from quancheng.sharing.model import (
 from quancheng.sharing.rules import SharingRules
 
 MAX_TEXT = 4000
+
+
+def sent_to_provider() -> ColumnElement[bool]:
+    """Requests the provider has been sent: submitted once, or taken to coordination.
+
+    A draft, and a draft withdrawn before it was ever submitted, stay the consumer's own.
+    """
+    return SharingRequest.submitted_at.is_not(None) | SharingRequest.coordination.is_(True)
 
 
 class Records:
@@ -124,19 +132,21 @@ class Records:
         consumer = (
             table.consumer_department_id if table is not SharingGrant else table.department_id
         )
-        provider = table.provider_department_id
+        dept = actor.department_id or -1
+        provides = table.provider_department_id == dept
+        if table is SharingRequest:
+            provides = provides & sent_to_provider()
         if box == "mine":
-            return consumer == (actor.department_id or -1)
+            return consumer == dept
         if box == "inbox":
             if actor.is_platform_admin and actor.department_id is None:
                 return None
-            return provider == (actor.department_id or -1)
+            return provides
         if box != "all":
             raise BadRequest(f"unknown box {box!r}; use mine, inbox or all", code="unknown_box")
         if actor.is_platform_admin:
             return None
-        dept = actor.department_id or -1
-        return or_(consumer == dept, provider == dept)
+        return or_(consumer == dept, provides)
 
     def _parties(self, actor: Principal, req: SharingRequest) -> frozenset[Party]:
         parties: set[Party] = set()

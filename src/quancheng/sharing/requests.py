@@ -441,9 +441,11 @@ class RequestDesk(Records):
         if lock:
             query = query.with_for_update()
         req = s.scalar(query)
+        sent = req is not None and (req.submitted_at is not None or req.coordination)
         if req is None or not (
             actor.is_platform_admin
-            or actor.department_id in (req.consumer_department_id, req.provider_department_id)
+            or actor.department_id == req.consumer_department_id
+            or (actor.department_id == req.provider_department_id and sent)
         ):
             raise NotFound(f"no sharing request {request_id}", details={"id": request_id})
         return req

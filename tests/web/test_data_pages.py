@@ -14,11 +14,12 @@ CSV = (
 )
 
 
-def upload(user: TestClient, token: str, entry_id: int, body: str) -> str:
+def upload(user: TestClient, token: str, entry_id: int, body: str | bytes) -> str:
+    content = body.encode() if isinstance(body, str) else body
     response = user.post(
         f"/catalog/{entry_id}/data/upload",
         data={"csrf_token": token},
-        files={"file": ("air.csv", body.encode(), "text/csv")},
+        files={"file": ("air.csv", content, "text/csv")},
     )
     assert response.status_code == 303, response.text
     job_url = response.headers["location"]
@@ -65,3 +66,26 @@ def test_a_steward_rolls_back_to_an_earlier_version(client: TestClient, city: Sm
 
     assert response.status_code == 303
     assert "泉城广场" in steward.get(f"/catalog/{entry_id}/data").text
+
+
+def test_a_failed_load_tells_the_steward_why_in_chinese(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: the job box showed the loader's English text ("Row 3 has 2 cells but …",
+    # "… give the encoding explicitly", which no form allows) on the Chinese page.
+    entry_id = publish(city.services, city.principals["env_steward"], "sthjj")
+    steward = browser(client)
+    token = login(steward, "env_steward")
+
+    ragged = upload(steward, token, entry_id, CSV + "奥体中心,2024-01-05 10:00\n")
+    unreadable = upload(steward, token, entry_id, bytes(range(256)) * 10)
+    bad_value = upload(steward, token, entry_id, CSV.replace("35.5", "未检出"))
+
+    assert "job-failed" in ragged
+    assert "每一行的单元格数都必须与表头相同" in ragged
+    assert "Row 4 has 2 cells" in ragged  # the detail, beneath the translated reason
+    assert "job-failed" in unreadable
+    assert "UTF-8 或 GB18030" in unreadable and "give the encoding" not in unreadable
+    assert "job-failed" in bad_value
+    assert "数据行中发现 1 处问题" in bad_value and "rows do not match" not in bad_value
+    assert steward.get(f"/catalog/{entry_id}/data").status_code == 200

@@ -13,11 +13,11 @@ from starlette.responses import Response
 
 from quancheng.api.data import spool_file
 from quancheng.datastore.reads import RowsResult
-from quancheng.datastore.service import JobInfo
+from quancheng.datastore.service import JobInfo, JobStatus
 from quancheng.errors import BadRequest, PlatformError
 from quancheng.identity.roles import Permission
 from quancheng.web.i18n import N_
-from quancheng.web.render import FormDep, WebDep
+from quancheng.web.render import FormDep, Web, WebDep
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
@@ -30,6 +30,35 @@ JOB_STATUS = {
     "unchanged": N_("Unchanged: identical to the current version"),
     "failed": N_("Failed"),
 }
+# A failed load in the steward's language, by the job's error code.
+JOB_ERRORS = {
+    "invalid_rows": N_(
+        "%(count)s problems were found in the rows; download the error report, correct the "
+        "file and upload it again."
+    ),
+    "required_column_missing": N_("Required data items have no column in the file."),
+    "bad_encoding": N_(
+        "The text encoding of the file could not be read; save it as UTF-8 or GB18030 and "
+        "upload it again."
+    ),
+    "empty_file": N_("The file is empty."),
+    "no_rows": N_("The file has a header but no data rows."),
+    "ragged_rows": N_(
+        "A row has a different number of cells than the header; every row must have as many."
+    ),
+    "line_too_long": N_("A field of the file is too long to be read."),
+    "corrupt_file": N_("The file is damaged or not in the format its name says."),
+    "unknown_format": N_(
+        "The file is in no supported format: CSV, TSV, XLSX, XLS, ODS, JSON, NDJSON or Parquet."
+    ),
+    "zip_bomb": N_("The workbook expands to an unreasonable size."),
+    "sheet_not_found": N_("The workbook has no such sheet."),
+    "cast_failed": N_("A column's values do not all fit its data type."),
+    "interrupted": N_("The load was interrupted; the previous version is still current."),
+    "load_failed": N_("The load failed; the previous version is still current."),
+}
+# Failures whose own text names where the file went wrong (a row, a column, a sheet).
+DETAILED = frozenset({"ragged_rows", "corrupt_file", "cast_failed", "sheet_not_found"})
 FRESHNESS = {
     "on_time": N_("Updated on time"),
     "late": N_("Update overdue"),
@@ -100,11 +129,14 @@ async def upload(entry_id: int, web: WebDep, form: FormDep) -> Response:
 def job_page(entry_id: int, job_id: int, web: WebDep) -> Response:
     """A load's progress; htmx polls the status box until the job is done."""
     job = web.services.datastore.job(web.principal, entry_id, job_id)
+    outcome, detail = _outcome(web, job)
     context: dict[str, Any] = {
         "entry_id": entry_id,
         "job": job,
         "status_label": web.gettext(JOB_STATUS[job.status.value]),
         "percent": _percent(job),
+        "outcome": outcome,
+        "detail": detail,
     }
     if web.is_htmx:
         return web.fragment("data_job_status.html", **context)
@@ -126,3 +158,14 @@ def _percent(job: JobInfo) -> int:
     if not job.bytes_total:
         return 0
     return min(99, int(job.bytes_read * 100 / job.bytes_total))
+
+
+def _outcome(web: Web, job: JobInfo) -> tuple[str, str]:
+    """Why a load failed, translated, and the service's own words when they add something."""
+    if job.status is not JobStatus.FAILED:
+        return "", ""  # the status and the rows read say it all
+    msgid = JOB_ERRORS.get(job.error_code or "")
+    if msgid is None:
+        return job.message, ""
+    text = web.gettext(msgid) % {"count": f"{job.error_count:,}"}
+    return text, job.message if job.error_code in DETAILED else ""

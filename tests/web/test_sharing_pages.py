@@ -148,6 +148,44 @@ def test_a_grant_can_start_on_a_later_day_chosen_in_the_panel(
     assert grant.starts_at.astimezone(tz).hour == 0
 
 
+def test_a_later_start_keeps_the_requested_period_when_the_expiry_is_left_alone(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    # Regression: the panel prefilled the expiry as today + the period, so a grant that
+    # starts later ran short (or was refused), and its date picker offered a day after that
+    # which the service refused with "enter a whole number between 1 and 1000000".
+    ex = seed_exchange(city, tmp_path, rows=5)
+    sharing = ex.city.services.sharing
+    req = sharing.create_request(
+        ex.consumer, dataset_id=ex.entry_id, purpose="核查", items=["所属区县"], period_days=30
+    )
+    sharing.act(ex.consumer, req.id, Action.SUBMIT)
+    sharing.act(ex.platform, req.id, Action.PASS)
+    provider = browser(client)
+    login(provider, "gaj_steward")
+    tz = sharing.rules.tz
+    start_day = utcnow().astimezone(tz).date() + timedelta(days=10)
+    panel = page(provider, f"/sharing/requests/{req.id}")
+    shown = re.search(r'name="expires_at" value="([^"]*)"', panel)
+    assert shown is not None
+
+    decided = act(
+        provider,
+        req.id,
+        action="approve",
+        grant_items=["所属区县"],
+        starts_at=start_day.isoformat(),
+        expires_at=shown.group(1),
+    )
+
+    assert decided.status_code == 303, decided.text[:800]
+    view = sharing.request(ex.consumer, req.id)
+    assert view.grant_id is not None
+    grant = sharing.grant(ex.consumer, view.grant_id)
+    assert grant.starts_at.astimezone(tz).date() == start_day
+    assert grant.expires_at - grant.starts_at == timedelta(days=30)
+
+
 def test_a_refusal_without_a_reason_is_shown_and_changes_nothing(
     client: TestClient, city: SmallCity, tmp_path: Path
 ) -> None:

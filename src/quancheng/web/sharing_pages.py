@@ -412,8 +412,6 @@ def _request_page(
     known = _labels(web, view.entry.id)
     requested = [known.get(r) or Item(r, r, MaskRule.NONE.value) for r in view.items]
     decides = any(a in view.actions for a in DECISIONS)
-    now = sharing.clock().astimezone(sharing.rules.tz)
-    expiry = (now + timedelta(days=view.period_days)).date()
     granted = set(_texts(posted, "grant_items")) if posted else {i.ref for i in requested}
     return web.page(
         "sharing_request.html",
@@ -427,8 +425,9 @@ def _request_page(
         steps=[(a.value, web.gettext(ACTIONS[a.value])) for a in view.actions],
         masks=[(value, web.gettext(msgid)) for value, msgid in MASKS.items()],
         ops=[(op, web.gettext(label)) for op, label in OPS.items()],
-        expiry_default=_text(posted, "expires_at") if posted else expiry.isoformat(),
-        expiry_max=(expiry + timedelta(days=1)).isoformat(),
+        # Left empty, the grant runs the requested period from its start, however late that
+        # start is chosen; a prefilled date counted from today cut a later-starting grant short.
+        expiry_default=_text(posted, "expires_at") if posted else "",
         posted=posted,
         events=_events(web, view.events),
         problem=problem,

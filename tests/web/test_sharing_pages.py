@@ -297,3 +297,62 @@ def test_a_request_form_with_no_purpose_comes_back_with_the_message(
     assert response.status_code == 422
     assert "err-purpose" in response.text
     assert ex.city.services.sharing.requests(ex.consumer, box="mine")[1] == 0
+
+
+def test_out_of_range_values_are_named_for_what_they_are(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    # Regression: a period beyond the city's limit, an expiry past the requested period and a
+    # start in the past were all told "enter a whole number between 1 and 1000000".
+    ex = seed_exchange(city, tmp_path, rows=5)
+    consumer = browser(client)
+    login(consumer, "env_user")
+    form = page(consumer, f"/sharing/new?dataset={ex.entry_id}")
+    assert 'max="1095"' in form
+
+    too_long = consumer.post(
+        "/sharing/new",
+        data={
+            "csrf_token": csrf_token(form),
+            "dataset": str(ex.entry_id),
+            "purpose": "核查",
+            "items": ["姓名"],
+            "period_days": "5000",
+        },
+    )
+
+    assert too_long.status_code == 422
+    assert "请输入 1 天至本市允许的最长期限之间的天数" in too_long.text
+    assert "1000000" not in too_long.text
+    assert 'value="5000"' in too_long.text
+    sharing = ex.city.services.sharing
+    req = sharing.create_request(
+        ex.consumer, dataset_id=ex.entry_id, purpose="核查", items=["所属区县"], period_days=30
+    )
+    sharing.act(ex.consumer, req.id, Action.SUBMIT)
+    sharing.act(ex.platform, req.id, Action.PASS)
+    provider = browser(client)
+    login(provider, "gaj_steward")
+    today = utcnow().astimezone(sharing.rules.tz).date()
+
+    late = act(
+        provider,
+        req.id,
+        action="approve",
+        grant_items=["所属区县"],
+        expires_at=(today + timedelta(days=60)).isoformat(),
+    )
+    early = act(
+        provider,
+        req.id,
+        action="approve",
+        grant_items=["所属区县"],
+        starts_at=(today - timedelta(days=3)).isoformat(),
+    )
+
+    assert late.status_code == 422
+    assert "请选择晚于开始日期、且不超出所申请期限的到期日期" in late.text
+    assert early.status_code == 422
+    assert "请选择今天至一年以内的开始日期" in early.text
+    assert "1000000" not in late.text + early.text
+    assert sharing.request(ex.consumer, req.id).grant_id is None

@@ -145,7 +145,7 @@ _ERRORS: dict[str, str] = {
     "unknown": N_("This value is not known."),
     "not_leaf": N_("Choose a classification at the 目 level."),
     "duplicate": N_("This name appears twice."),
-    "out_of_range": N_("Enter a whole number between 1 and 1000000."),
+    "out_of_range": N_("This value is outside the allowed range."),
     "too_many": N_("There are too many data items."),
     "sensitive_items": N_("An entry with sensitive personal items cannot be open unconditionally."),
 }
@@ -158,6 +158,15 @@ _FIELD_ERRORS: dict[tuple[str, str], str] = {
     ("data_items", "required"): N_("An entry needs at least one data item."),
     ("length", "required"): N_("This data type needs a length."),
     ("length", "invalid"): N_("Enter a whole number."),
+    ("length", "out_of_range"): N_("Enter a whole number between 1 and 1000000."),
+    ("period_days", "out_of_range"): N_(
+        "Enter a number of days from 1 up to the longest period the city allows."
+    ),
+    ("starts_at", "out_of_range"): N_("Choose a start from today up to a year ahead."),
+    ("expires_at", "out_of_range"): N_(
+        "Choose an expiry after the start and within the requested period."
+    ),
+    ("quota_per_day", "out_of_range"): N_("Enter at least 1 call a day."),
     ("classification_code", "unknown"): N_("There is no such classification."),
     ("department", "unknown"): N_("There is no such department."),
 }

@@ -263,6 +263,7 @@ def _request_form(
         items=items,
         chosen=set(chosen if chosen is not None else (i.ref for i in items)),
         values={**defaults, **(values or {})},
+        max_period=web.services.sharing.rules.max_period_days,
         problem=problem,
         field_label=partial(state_label, web, FIELDS),
         mask_label=partial(state_label, web, MASKS),

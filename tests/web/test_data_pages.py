@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from tests.support.city import SmallCity
+from tests.support.sharing import seed_exchange
 from tests.web.support import browser, csrf_token, login, publish
 
 CSV = (
@@ -89,3 +92,39 @@ def test_a_failed_load_tells_the_steward_why_in_chinese(
     assert "job-failed" in bad_value
     assert "数据行中发现 1 处问题" in bad_value and "rows do not match" not in bad_value
     assert steward.get(f"/catalog/{entry_id}/data").status_code == 200
+
+
+def notice(html: str) -> str:
+    found = re.search(r'class="notice">(.*?)</p>', html, re.S)
+    assert found, "the page has no notice"
+    return found[1]
+
+
+def test_a_department_without_a_grant_is_told_so_and_where_to_apply(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    # Regression: the preview's refusal was the read policy's English text on the Chinese
+    # page, with no way to the request form (and told citizens to use the sharing exchange).
+    ex = seed_exchange(city, tmp_path, rows=5)
+    url = f"/catalog/{ex.entry_id}/data"
+    department = browser(client)
+    login(department, "env_user")
+    citizen = browser(client)
+    login(citizen, "citizen")
+    visitor = browser(client)
+
+    other = department.get(url).text
+    public = citizen.get(url).text
+    anonymous = visitor.get(url).text
+    filtered = department.get(url, params={"人数__gt": "很多"}).text
+    owner = browser(client)
+    login(owner, "gaj_steward")
+    bad_filter = owner.get(url, params={"人数__gt": "很多"}).text
+
+    assert notice(other) == "此数据未向您共享。"
+    assert f'href="/sharing/new?dataset={ex.entry_id}"' in other
+    assert notice(public) == "此数据未向您共享。"
+    assert "/sharing/new" not in public
+    assert notice(anonymous) == "请登录后查看此数据。"
+    assert "not shared" not in other + public + filtered
+    assert "无法按这些筛选条件显示预览" in notice(bad_filter) and "人数" in notice(bad_filter)

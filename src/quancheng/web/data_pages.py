@@ -30,6 +30,24 @@ JOB_STATUS = {
     "unchanged": N_("Unchanged: identical to the current version"),
     "failed": N_("Failed"),
 }
+# Why the preview is not shown, in the page's language, by the refusal's code.
+REFUSALS = {
+    "not_authenticated": N_("Log in to read this data."),
+    "data_not_granted": N_("This data is not shared with you."),
+    "grant_expired": N_("Your department's grant for this data has expired."),
+    "grant_revoked": N_("Your department's grant for this data was revoked."),
+    "grant_withdrawn": N_("Your department's grant for this data was withdrawn."),
+    "grant_not_started": N_("Your department's grant for this data has not started yet."),
+    "grant_filter_broken": N_(
+        "The grant's row filter no longer matches the data; ask the providing department to "
+        "renew it."
+    ),
+    "quota_exceeded": N_("Today's calls under your department's grant are used up."),
+}
+# A refusal of the filters in the address names the column or value: its text is kept.
+FILTER_REFUSED = N_("The preview cannot be shown with these filters:")
+# Refusals after which the viewer's department can ask for the data (again).
+MAY_APPLY = frozenset({"data_not_granted", "grant_expired", "grant_revoked", "grant_withdrawn"})
 # A failed load in the steward's language, by the job's error code.
 JOB_ERRORS = {
     "invalid_rows": N_(
@@ -85,12 +103,27 @@ def data_page(entry_id: int, web: WebDep) -> Response:
             if error.status >= 500:
                 raise
             refusal = error
+    reason, detail = "", ""
+    if refusal is not None:
+        msgid = REFUSALS.get(refusal.code)
+        reason = web.gettext(msgid or FILTER_REFUSED)
+        detail = "" if msgid else refusal.message
+    p = web.principal
+    may_apply = (
+        refusal is not None
+        and refusal.code in MAY_APPLY
+        and p.department_id is not None
+        and p.can(Permission.SHARING_REQUEST)
+    )
     return web.page(
         "data.html",
         entry=entry,
         info=info,
         preview=preview,
         refusal=refusal,
+        refusal_reason=reason,
+        refusal_detail=detail,
+        apply_url=f"/sharing/new?dataset={entry.id}" if may_apply else "",
         freshness=web.gettext(FRESHNESS[info.freshness().value]),
         can_load=can_load,
         versions=datastore.versions(web.principal, entry_id) if can_load else [],

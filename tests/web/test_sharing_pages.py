@@ -356,3 +356,37 @@ def test_out_of_range_values_are_named_for_what_they_are(
     assert "请选择今天至一年以内的开始日期" in early.text
     assert "1000000" not in late.text + early.text
     assert sharing.request(ex.consumer, req.id).grant_id is None
+
+
+def test_a_refused_step_is_explained_in_the_pages_language(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    # Regression: under the translated title the form showed the service's English text
+    # ("give a reason", "cannot approve a request that is approved").
+    ex = seed_exchange(city, tmp_path, rows=5)
+    sharing = ex.city.services.sharing
+    req = sharing.create_request(
+        ex.consumer, dataset_id=ex.entry_id, purpose="核查", items=["所属区县"], period_days=30
+    )
+    sharing.act(ex.consumer, req.id, Action.SUBMIT)
+    sharing.act(ex.platform, req.id, Action.PASS)
+    provider = browser(client)
+    login(provider, "gaj_steward")
+    stale = page(provider, f"/sharing/requests/{req.id}")
+
+    no_reason = act(provider, req.id, action="reject", reason="")
+    provider.post(
+        f"/sharing/requests/{req.id}/act",
+        data={"csrf_token": csrf_token(stale), "action": "approve", "grant_items": ["所属区县"]},
+    )
+    again = provider.post(
+        f"/sharing/requests/{req.id}/act",
+        data={"csrf_token": csrf_token(stale), "action": "approve", "grant_items": ["所属区县"]},
+    )
+
+    assert no_reason.status_code == 422
+    assert "err-reason" in no_reason.text and "give a reason" not in no_reason.text
+    assert again.status_code == 409
+    assert "页面加载后情况已有变化" in again.text
+    assert "cannot approve" not in again.text
+    assert sharing.request(ex.consumer, req.id).state is RequestState.APPROVED

@@ -100,6 +100,22 @@ PROBLEMS: dict[int, str] = {
     409: N_("This step does not fit the current state."),
     422: N_("Some of the values are not valid."),
 }
+# The service's refusals in the page's language, by code; others show the service's text.
+REFUSALS: dict[str, str] = {
+    "own_entry": N_("Your department reads its own data directly; no request is needed."),
+    "use_subscription": N_("This entry is shared unconditionally: subscribe to it instead."),
+    "use_request": N_(
+        "Only unconditionally shared entries can be subscribed to; send a request instead."
+    ),
+    "not_shareable": N_(
+        "This entry is not shared; only the platform authority can open a coordination case for it."
+    ),
+    "entry_not_published": N_("The catalog entry is no longer published."),
+    "invalid_transition": N_(
+        "This changed since the page was loaded; the page now shows what can be done."
+    ),
+    "not_a_decision": N_("Items, masks, row filter, dates and quota belong to an approval only."),
+}
 TABS: dict[str, str] = {
     "mine": N_("My requests"),
     "inbox": N_("Inbox"),

@@ -42,6 +42,7 @@ from quancheng.web.sharing_labels import (
     MASKS,
     OPS,
     PROBLEMS,
+    REFUSALS,
     REQUEST_STATES,
     TABS,
 )
@@ -95,7 +96,13 @@ def problem_of(web: Web, exc: PlatformError) -> Problem:
             name = error.field.split(".", 1)[0]
             fields.setdefault(name, web.gettext(labels.error_message(error)))
     title = PROBLEMS.get(exc.status, PROBLEMS[400])
-    return Problem(web.gettext(title), exc.message, fields)
+    if exc.code in REFUSALS:
+        message = web.gettext(REFUSALS[exc.code])
+    elif fields:
+        message = ""  # each field says what is wrong with it, in the page's language
+    else:
+        message = exc.message
+    return Problem(web.gettext(title), message, fields)
 
 
 def _refusable(exc: PlatformError) -> bool:

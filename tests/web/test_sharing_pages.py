@@ -390,3 +390,55 @@ def test_a_refused_step_is_explained_in_the_pages_language(
     assert "页面加载后情况已有变化" in again.text
     assert "cannot approve" not in again.text
     assert sharing.request(ex.consumer, req.id).state is RequestState.APPROVED
+
+
+def test_refused_dispute_forms_keep_what_was_typed(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    # Regression: a refused dispute, answer or revocation came back with empty fields, and the
+    # answer's outcome back on "the data is correct" although "corrected" had been chosen.
+    ex = seed_exchange(city, tmp_path, rows=5)
+    _, grant_id = granted_request(ex)
+    consumer = browser(client)
+    login(consumer, "env_user")
+    grant = page(consumer, f"/sharing/grants/{grant_id}")
+
+    raised = consumer.post(
+        f"/sharing/grants/{grant_id}/dispute",
+        data={
+            "csrf_token": csrf_token(grant),
+            "description": "",
+            "row": "3",
+            "column": "所属区县",
+            "value": "历下区",
+            "expected": "市中区",
+        },
+    )
+
+    assert raised.status_code == 422
+    assert "err-description" in raised.text
+    assert 'value="3"' in raised.text and 'value="市中区"' in raised.text
+    assert '<option value="所属区县" selected>' in raised.text
+    dispute = ex.city.services.sharing.raise_dispute(
+        ex.consumer, grant_id=grant_id, description="户籍所在区县有误"
+    )
+    provider = browser(client)
+    login(provider, "gaj_steward")
+    answer_form = page(provider, f"/sharing/disputes/{dispute.id}")
+
+    answered = provider.post(
+        f"/sharing/disputes/{dispute.id}/answer",
+        data={
+            "csrf_token": csrf_token(answer_form),
+            "outcome": "corrected",
+            "corrected_version": "99",
+            "answer": "已在新版本中更正该区县",
+        },
+    )
+
+    assert answered.status_code == 422
+    assert "已在新版本中更正该区县</textarea>" in answered.text
+    assert 'value="corrected" checked' in answered.text
+    assert 'value="confirmed" checked' not in answered.text
+    assert 'value="99"' in answered.text
+    assert ex.city.services.sharing.dispute(ex.provider, dispute.id).state.value == "open"

@@ -553,7 +553,12 @@ def usage_chart(web: Web, usage: Sequence[tuple[str, int, int]], days: int = 30)
 
 
 def _grant_page(
-    web: Web, grant_id: int, *, problem: Problem | None = None, status: int = 200
+    web: Web,
+    grant_id: int,
+    *,
+    problem: Problem | None = None,
+    posted: FormData | None = None,
+    status: int = 200,
 ) -> Response:
     p = web.principal
     sharing = web.services.sharing
@@ -582,8 +587,16 @@ def _grant_page(
         can_dispute=p.department_id == view.department.id and p.can(Permission.SHARING_REQUEST),
         events=_events(web, view.events),
         problem=problem,
+        posted=_kept(posted),
         field_label=partial(state_label, web, FIELDS),
     )
+
+
+def _kept(posted: FormData | None) -> dict[str, str]:
+    """A refused form's text fields, to put back into its inputs."""
+    if posted is None:
+        return {}
+    return {k: v for k, v in posted.items() if isinstance(v, str) and k != "csrf_token"}
 
 
 @router.get("/sharing/grants/{grant_id}")
@@ -602,7 +615,9 @@ def revoke(grant_id: int, web: WebDep, form: FormDep) -> Response:
     except PlatformError as exc:
         if not _refusable(exc):
             raise
-        return _grant_page(web, grant_id, problem=problem_of(web, exc), status=exc.status)
+        return _grant_page(
+            web, grant_id, problem=problem_of(web, exc), posted=form, status=exc.status
+        )
     return web.redirect(f"/sharing/grants/{grant_id}", flash="sharing_revoked")
 
 
@@ -626,12 +641,19 @@ def raise_dispute(grant_id: int, web: WebDep, form: FormDep) -> Response:
     except PlatformError as exc:
         if not _refusable(exc):
             raise
-        return _grant_page(web, grant_id, problem=problem_of(web, exc), status=exc.status)
+        return _grant_page(
+            web, grant_id, problem=problem_of(web, exc), posted=form, status=exc.status
+        )
     return web.redirect(f"/sharing/disputes/{dispute.id}", flash="sharing_disputed")
 
 
 def _dispute_page(
-    web: Web, dispute_id: int, *, problem: Problem | None = None, status: int = 200
+    web: Web,
+    dispute_id: int,
+    *,
+    problem: Problem | None = None,
+    posted: FormData | None = None,
+    status: int = 200,
 ) -> Response:
     p = web.principal
     view = web.services.sharing.dispute(p, dispute_id)
@@ -652,6 +674,7 @@ def _dispute_page(
         and p.can(Permission.SHARING_DECIDE),
         events=_events(web, view.events),
         problem=problem,
+        posted=_kept(posted),
         field_label=partial(state_label, web, FIELDS),
     )
 
@@ -678,7 +701,9 @@ def answer_dispute(dispute_id: int, web: WebDep, form: FormDep) -> Response:
     except PlatformError as exc:
         if not _refusable(exc):
             raise
-        return _dispute_page(web, dispute_id, problem=problem_of(web, exc), status=exc.status)
+        return _dispute_page(
+            web, dispute_id, problem=problem_of(web, exc), posted=form, status=exc.status
+        )
     return web.redirect(f"/sharing/disputes/{dispute_id}", flash="sharing_answered")
 
 

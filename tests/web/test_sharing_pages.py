@@ -442,3 +442,42 @@ def test_refused_dispute_forms_keep_what_was_typed(
     assert 'value="confirmed" checked' not in answered.text
     assert 'value="99"' in answered.text
     assert ex.city.services.sharing.dispute(ex.provider, dispute.id).state.value == "open"
+
+
+def test_a_refused_decision_names_each_field_problem_in_chinese(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    # Regression: the decision panel's field messages for items, masks and the row filter
+    # were the service's English ("unknown mask 'zz'; use one of none, id_number, …").
+    ex = seed_exchange(city, tmp_path, rows=5)
+    sharing = ex.city.services.sharing
+    req = sharing.create_request(
+        ex.consumer,
+        dataset_id=ex.entry_id,
+        purpose="核查",
+        items=["姓名", "所属区县"],
+        period_days=30,
+    )
+    sharing.act(ex.consumer, req.id, Action.SUBMIT)
+    sharing.act(ex.platform, req.id, Action.PASS)
+    provider = browser(client)
+    login(provider, "gaj_steward")
+    both = ["姓名", "所属区县"]
+
+    bad_mask = act(provider, req.id, action="approve", grant_items=both, **{"mask:姓名": "zz"})
+    bad_op = act(
+        provider,
+        req.id,
+        action="approve",
+        grant_items=both,
+        filter_item="所属区县",
+        filter_op="zz",
+        filter_value="历下区",
+    )
+    too_few = act(provider, req.id, action="approve", grant_items=["姓名"])
+
+    assert bad_mask.status_code == bad_op.status_code == too_few.status_code == 422
+    assert "请选择一种脱敏规则" in bad_mask.text and "unknown mask" not in bad_mask.text
+    assert "请选择一种比较方式" in bad_op.text
+    assert "如只授权部分，请选择部分同意" in too_few.text
+    assert sharing.request(ex.consumer, req.id).grant_id is None

@@ -148,6 +148,21 @@ _ERRORS: dict[str, str] = {
     "out_of_range": N_("This value is outside the allowed range."),
     "too_many": N_("There are too many data items."),
     "sensitive_items": N_("An entry with sensitive personal items cannot be open unconditionally."),
+    # The sharing workbench's forms.
+    "unknown_item": N_("This entry has no such data item."),
+    "not_requested": N_("Only requested items can be granted."),
+    "not_a_subset": N_("A partial approval grants fewer items than were requested."),
+    "not_all": N_("An approval grants every requested item; approve in part for fewer."),
+    "item_not_granted": N_("Choose among the items being granted."),
+    "unknown_mask": N_("Choose one of the masking rules."),
+    "item_masked": N_("A masked item cannot filter the rows."),
+    "unknown_operator": N_("Choose one of the comparisons."),
+    "column_missing": N_("The data no longer has this column."),
+    "unknown_application": N_("This is not a live API token of the requesting department."),
+    "unknown_version": N_("This entry has no such data version."),
+    "not_newer": N_("The correction must be a newer data version than the disputed one."),
+    "unknown_outcome": N_("Choose whether the data was corrected or is correct."),
+    "bad_row": N_("Enter a row number of 1 or more."),
 }
 _FIELD_ERRORS: dict[tuple[str, str], str] = {
     ("sharing_conditions", "required"): N_("Conditional sharing must state its conditions."),

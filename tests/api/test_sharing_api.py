@@ -493,6 +493,28 @@ def test_bad_requests_are_refused_and_store_nothing(api: Api, ex: Exchange, tmp_
     assert snapshot(api, draft["id"]) == kept
 
 
+def test_only_a_draft_for_an_entry_not_shared_goes_to_coordination(
+    api: Api, ex: Exchange, tmp_path: Path
+) -> None:
+    # Regression: the authority could take any department's unsent draft to coordination and
+    # approve it there, so a conditional entry was granted without its provider ever asked.
+    draft = api.create()
+    assert "coordinate" not in api.request(draft["id"], ADMIN)["actions"]
+    kept = snapshot(api, draft["id"])
+
+    refused = api.step(draft["id"], "coordinate", ADMIN, 409, reason="主管部门直接协调")
+
+    assert refused["error"]["code"] == "draft_not_coordinated"
+    assert snapshot(api, draft["id"]) == kept
+    closed = publish(
+        ex, tmp_path, name="在押人员信息", sharing_type="none", legal_basis="《看守所条例》"
+    )
+    case = api.create(dataset_id=closed)
+    assert "coordinate" in api.request(case["id"], ADMIN)["actions"]
+    coordinated = api.step(case["id"], "coordinate", ADMIN, reason="依法协调不予共享的数据")
+    assert coordinated["state"] == "coordinating"
+
+
 def add_token(services: Services, username: str) -> int:
     """A new API token of a user; its id."""
     with services.db.transaction() as s:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from quancheng.catalog.model import EntryStatus
+from quancheng.catalog.model import EntryStatus, SharingType
 from quancheng.catalog.service import CatalogService
 from quancheng.datastore.service import DatastoreService
 from quancheng.db import Database
@@ -42,6 +42,7 @@ from quancheng.sharing.items import EntryItems
 from quancheng.sharing.model import (
     NEEDS_REASON,
     PENDING_STATES,
+    Action,
     DisputeState,
     GrantState,
     Party,
@@ -481,15 +482,19 @@ class Records:
             .order_by(SharingGrant.id.desc())
             .limit(1)
         )
+        entry = self._entry_ref(s, req.entry_id)
         actions = allowed_actions(
             state,
             self._parties(actor, req),
             compliance_check=self.rules.compliance_check,
             final=req.final,
         )
+        if state is RequestState.DRAFT and entry.sharing_type != SharingType.NONE:
+            # The authority takes a draft to coordination only for a 不予共享 entry.
+            actions = [a for a in actions if a is not Action.COORDINATE]
         return views.RequestView(
             id=req.id,
-            entry=self._entry_ref(s, req.entry_id),
+            entry=entry,
             consumer=self._party(s, req.consumer_department_id),
             provider=self._party(s, req.provider_department_id),
             state=state,

@@ -223,6 +223,8 @@ class RequestDesk(Records):
                     "the reason is too long",
                     errors=[FieldError("reason", "too_long", f"at most {MAX_TEXT} characters")],
                 )
+            if action is Action.COORDINATE and state is RequestState.DRAFT:
+                _coordinated_draft(entry)
             if action is Action.SUBMIT and entry.sharing_type == SharingType.NONE:
                 raise Conflict(
                     "this entry is not shared (不予共享); only the platform authority can open a "
@@ -449,3 +451,14 @@ class RequestDesk(Records):
         ):
             raise NotFound(f"no sharing request {request_id}", details={"id": request_id})
         return req
+
+
+def _coordinated_draft(entry: CatalogEntry) -> None:
+    """A draft goes to coordination only for a 不予共享 entry; any other is submitted."""
+    if entry.sharing_type != SharingType.NONE:
+        raise Conflict(
+            "only a request for an entry that is not shared (不予共享) goes from draft to "
+            "coordination; the requesting department submits any other to its provider",
+            code="draft_not_coordinated",
+            details={"sharing_type": entry.sharing_type},
+        )

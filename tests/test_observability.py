@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,9 @@ def test_metrics_gauges_follow_the_city(client: TestClient, city: SmallCity) -> 
     assert entities_before == 0 and sum(entities.values()) == 2
     assert value(found, "quancheng_ledger_entries") == services.ledger.size() > 0
     assert 0 <= value(found, "quancheng_ledger_checkpoint_age_seconds") < 60
+    # Operators are warned before sharing deadlines run past the published holidays.
+    left = services.sharing.rules.calendar_days_left(datetime.now(UTC))
+    assert value(found, "quancheng_work_calendar_days_left") == left
     jobs = of_family(found, "quancheng_ingest_jobs", "state")
     assert sum(jobs.values()) == 1
     stats = services.telemetry.stats()
@@ -410,3 +414,21 @@ def test_quancheng_serve_writes_json_logs_with_request_ids(tmp_path: Path) -> No
     assert any(x["logger"] == "quancheng.access" and x.get("request_id") == "r-1" for x in lines)
     assert any(x["logger"].startswith("uvicorn") for x in lines)  # the server's own lines too
     assert "SECRET-Q" not in err
+
+
+def test_serving_warns_when_the_holiday_schedule_is_about_to_run_out(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    from quancheng.app import _warn_of_the_calendar
+
+    def warnings(now: datetime) -> list[str]:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="quancheng"):
+            _warn_of_the_calendar(services, now)
+        return [r.getMessage() for r in caplog.records if "holiday schedule" in r.getMessage()]
+
+    # The installed schedule ends with 2026 (tests/sharing/test_workdays.py pins it).
+    assert warnings(datetime(2026, 6, 1, tzinfo=UTC)) == []
+    december = warnings(datetime(2026, 12, 2, tzinfo=UTC))
+    assert len(december) == 1
+    assert "2026-12-31" in december[0] and "QC_SHARING_EXTRA_HOLIDAYS" in december[0]

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -240,6 +241,22 @@ class Services:
         self.db.dispose()
 
 
+# The State Council publishes next year's holidays in the autumn; warn from then on.
+CALENDAR_WARNING_DAYS = 60
+
+
+def _warn_of_the_calendar(services: Services, now: datetime | None = None) -> None:
+    rules = services.sharing.rules
+    left = rules.calendar_days_left(now or datetime.now(UTC))
+    if left < CALENDAR_WARNING_DAYS:
+        log.warning(
+            "the holiday schedule behind sharing deadlines ends on %s: after it only weekends "
+            "and statutory holidays count; enter the next year's schedule in "
+            "QC_SHARING_EXTRA_HOLIDAYS and QC_SHARING_EXTRA_WORKDAYS (or upgrade chinesecalendar)",
+            rules.calendar.covered_until().isoformat(),
+        )
+
+
 def create_app(
     settings: Settings, *, services: Services | None = None, scheduled: bool = False
 ) -> FastAPI:
@@ -252,6 +269,7 @@ def create_app(
             if not scheduled:
                 yield
                 return
+            _warn_of_the_calendar(services)
             try:
                 with background_work(services):
                     yield

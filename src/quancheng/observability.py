@@ -261,6 +261,7 @@ class CityCollector(Collector):
             self._ledger,
             self._alarms,
             self._entities,
+            self._work_calendar,
         ]
         if self.telemetry:
             reads.append(self._telemetry)
@@ -301,6 +302,15 @@ class CityCollector(Collector):
                 "Seconds since the ledger's last signed checkpoint.",
                 value=max(age, 0.0),
             )
+
+    def _work_calendar(self) -> Iterator[Metric]:
+        left = self.services.sharing.rules.calendar_days_left(datetime.now(UTC))
+        yield GaugeMetricFamily(
+            "quancheng_work_calendar_days_left",
+            "Days until the holiday schedule behind sharing deadlines runs out (after it only "
+            "weekends and statutory holidays count: enter the next year's schedule).",
+            value=float(left),
+        )
 
     def _telemetry(self) -> Iterator[Metric]:
         stats = self.services.telemetry.stats()

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import chinese_calendar  # type: ignore[import-untyped]
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quancheng.errors import ConfigurationError
-from quancheng.sharing.workdays import WorkCalendar, deadline
+from quancheng.sharing.rules import SharingRules
+from quancheng.sharing.workdays import WorkCalendar, deadline, statutory_holidays
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
@@ -69,13 +71,33 @@ def test_official_range_comes_from_the_library() -> None:
     assert not CAL.is_official(date(2003, 12, 31))
 
 
-def test_2027_falls_back_to_monday_to_friday() -> None:
-    assert CAL.is_workday(date(2027, 1, 1))  # a Friday; New Year is not published yet
+def test_the_statutory_holidays_follow_the_law_in_every_published_year() -> None:
+    # Since 2025 the law fixes 13 days: the computed ones are official holidays each year.
+    for year in (2025, 2026):
+        days = statutory_holidays(year)
+        assert len(days) == 13
+        assert all(chinese_calendar.is_holiday(day) for day in days), year
+    assert date(2026, 2, 16) in statutory_holidays(2026)  # 除夕 of the Year of the Horse
+
+
+def test_2027_keeps_its_statutory_holidays_before_the_schedule_is_published() -> None:
+    # Regression: every weekday after the installed schedule counted as a working day, so
+    # New Year's Day 2027 was one and a request passed on 18 December 2026 fell due on it.
+    assert not CAL.is_workday(date(2027, 1, 1))  # New Year, a Friday
     assert not CAL.is_workday(date(2027, 1, 2))
-    assert not CAL.is_workday(date(2027, 1, 3))
-    # Thursday Dec 31 2026 -> Friday Jan 1 -> Monday Jan 4, across the schedule's end.
-    assert CAL.add_workdays(date(2026, 12, 31), 2) == date(2027, 1, 4)
-    assert CAL.workdays_between(date(2026, 12, 25), date(2027, 1, 8)) == 10
+    assert CAL.is_workday(date(2027, 1, 4))
+    # 除夕 to 初三 of the Year of the Goat: Friday 5 to Monday 8 February 2027.
+    spring = [CAL.is_workday(date(2027, 2, d)) for d in range(4, 10)]
+    assert spring == [True, False, False, False, False, True]
+    assert not CAL.is_workday(date(2027, 4, 5))  # 清明, a Monday
+    assert [CAL.is_workday(date(2027, 5, d)) for d in (1, 2, 3)] == [False, False, True]
+    assert not CAL.is_workday(date(2027, 6, 9))  # 端午, a Wednesday
+    assert not CAL.is_workday(date(2027, 9, 15))  # 中秋, a Wednesday
+    assert [CAL.is_workday(date(2027, 10, d)) for d in (1, 4)] == [False, True]
+    # Thursday Dec 31 2026 -> (New Year's Day) -> Monday Jan 4, across the schedule's end.
+    assert CAL.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
+    assert CAL.workdays_between(date(2026, 12, 25), date(2027, 1, 8)) == 9
+    assert CAL.add_workdays(date(2026, 12, 18), 10) == date(2027, 1, 4)
 
 
 def test_extra_holidays_and_workdays_override() -> None:
@@ -89,7 +111,7 @@ def test_extra_holidays_and_workdays_override() -> None:
     assert cal.is_workday(date(2025, 10, 2))  # workday over an official holiday
     assert cal.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
     # The default calendar is untouched by another instance's overrides.
-    assert CAL.is_workday(date(2027, 1, 1))
+    assert CAL.is_workday(date(2025, 9, 28))  # the official 调休 Sunday
     assert not CAL.is_workday(date(2027, 2, 6))
 
 
@@ -188,3 +210,14 @@ def test_deadline_is_always_local_end_of_a_workday(start: date, n: int, hour: in
     assert local.time().isoformat() == "23:59:59.999999"
     assert local.date() == CAL.add_workdays(start, n)
     assert end > moment
+
+
+def test_the_schedule_left_counts_the_citys_own_next_year() -> None:
+    rules = SharingRules(calendar=WorkCalendar(), tz=SHANGHAI)
+    december = datetime(2026, 12, 2, 3, tzinfo=UTC)
+    assert rules.calendar_days_left(december) == 29
+    # Past midnight in Jinan on New Year's Eve (still the 31st in UTC) the schedule has run out.
+    assert rules.calendar_days_left(datetime(2026, 12, 31, 17, tzinfo=UTC)) == -1
+    # A city that entered 2027's 调休 (QC_SHARING_EXTRA_*) has 2027 covered.
+    entered = WorkCalendar.from_text(holidays="2027-02-09", workdays="2027-02-20")
+    assert SharingRules(calendar=entered, tz=SHANGHAI).calendar_days_left(december) == 29 + 365

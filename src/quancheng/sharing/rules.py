@@ -55,6 +55,10 @@ class SharingRules:
         """End of the `days`-th working day after `start`."""
         return deadline(start, days, self.calendar, tz=self.tz)
 
+    def calendar_days_left(self, now: datetime) -> int:
+        """Days from today (in the city) to the last day the holiday schedule covers."""
+        return (self.calendar.covered_until() - now.astimezone(self.tz).date()).days
+
     def workdays(self, start: datetime, end: datetime) -> int:
         """Working days from `start` to `end` (local dates)."""
         return self.calendar.workdays_between(

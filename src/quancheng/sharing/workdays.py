@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-# The package ships no type information; its API is three calls on plain dicts and dates.
+# The packages ship no type information; we call three functions of the first and convert
+# lunar dates with the second.
 import chinese_calendar  # type: ignore[import-untyped]
+from lunar_python import Lunar  # type: ignore[import-untyped]
 
 from quancheng.errors import ConfigurationError
 
@@ -27,15 +30,45 @@ def _official_range() -> tuple[date, date]:
     return date(min(years), 1, 1), date(max(years), 12, 31)
 
 
+@lru_cache(maxsize=64)
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The 13 days off the law fixes for every year (全国年节及纪念日放假办法, as of 2025).
+
+    元旦 1 January; 春节 除夕 and 正月初一 to 初三; 清明节 the day of the solar term; 劳动节
+    1 and 2 May; 端午节 五月初五; 中秋节 八月十五; 国庆节 1 to 3 October. The State Council's
+    yearly schedule adds bridge days and swaps weekends (调休) around these; it cannot take
+    any of them away.
+    """
+    spring = _solar(Lunar.fromYmd(year, 1, 1))
+    days = {spring + timedelta(days=n) for n in (-1, 0, 1, 2)}
+    days |= {_solar(Lunar.fromYmd(year, 5, 5)), _solar(Lunar.fromYmd(year, 8, 15))}
+    days |= {
+        day
+        for day, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30))
+        if name == "清明"
+    }
+    days |= {date(year, 1, 1), date(year, 5, 1), date(year, 5, 2)}
+    days |= {date(year, 10, n) for n in (1, 2, 3)}
+    return frozenset(days)
+
+
+def _solar(lunar: Any) -> date:
+    solar = lunar.getSolar()
+    return date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def _base_is_workday(day: date) -> bool:
-    """Official answer inside the library's range, plain Monday–Friday outside it."""
+    """Official answer inside the library's range; after it, weekdays but the statutory days."""
     first, last = _official_range()
     if first <= day <= last:
         return bool(chinese_calendar.is_workday(day))
-    # Future years are unknown until the State Council publishes them; cities add those
-    # through extra_holidays / extra_workdays rather than the platform refusing deadlines.
-    return day.weekday() < 5
+    if day < first:
+        return day.weekday() < 5
+    # A year the State Council has not published yet (or the installed package does not
+    # know): its statutory holidays are certain, its bridge days and 调休 are not. Cities add
+    # those through extra_holidays / extra_workdays rather than the platform refusing deadlines.
+    return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
 
 def _plain_date(value: date, what: str) -> date:
@@ -111,6 +144,16 @@ class WorkCalendar:
     def known_until(self) -> date:
         """Last day the official schedule of the installed library covers."""
         return _official_range()[1]
+
+    def covered_until(self) -> date:
+        """Last day of the official schedule, or of a later year the city's own dates reach.
+
+        A city that entered next year's schedule (its extra holidays and workdays) has that
+        year covered; after this day only weekends and the statutory holidays are known.
+        """
+        last = self.known_until()
+        extra = max(self._extra_holidays | self._extra_workdays, default=last)
+        return max(last, date(extra.year, 12, 31)) if extra.year > last.year else last
 
     def is_official(self, day: date) -> bool:
         """Whether `day` lies inside the official schedule's range."""

@@ -310,3 +310,33 @@ def test_the_entry_page_shows_only_approved_reuses_built_on_it(
     page = text_of(web.get(f"/open/datasets/{air}").text)
     assert "泉城空气地图" in page and "济南大学" in page
     assert "尚未审核的应用" not in page
+
+
+@pytest.mark.parametrize("ref", ["²", "①", "٣"])
+def test_digits_that_are_not_ascii_name_nothing(
+    web: TestClient, client: TestClient, city: SmallCity, air: int, ref: str
+) -> None:
+    """Regression: '²' passed str.isdigit() and then failed int(), a 500 on every reference."""
+    listed = web.get("/open/datasets", params={"department": ref})
+    assert listed.status_code == 200
+    assert "空气质量小时监测数据" not in text_of(listed.text)
+    assert web.get(f"/open/departments/{ref}").status_code == 404
+    assert client.get(f"/dataset/{ref}.ttl").status_code == 404
+    assert client.get(f"/dataset/{ref}/datapackage.json").status_code == 404
+    shown = client.get("/api/3/action/organization_show", params={"id": ref})
+    assert shown.status_code == 404
+    assert shown.json()["success"] is False
+    asked = client.post(
+        "/api/v1/portal/requests",
+        json={"title": "公交到站数据", "description": "希望开放。", "department": ref},
+        headers=city.auth("citizen"),
+    )
+    assert asked.status_code == 422
+    assert [e["field"] for e in asked.json()["error"]["details"]] == ["department"]
+
+
+def test_a_department_id_past_the_integer_range_is_a_ckan_not_found(client: TestClient) -> None:
+    """Regression: SQLite overflowed and the answer was not CKAN's `success: false` body."""
+    shown = client.get("/api/3/action/organization_show", params={"id": "9" * 25})
+    assert shown.status_code == 404
+    assert shown.json()["error"]["__type"] == "Not Found Error"

@@ -474,7 +474,8 @@ class CatalogService:
                 selectinload(CatalogEntry.department),
                 selectinload(CatalogEntry.classification),
             )
-            if isinstance(ref, int) or ref.isdigit():
+            # str.isdigit() is true of '²' and '①' too, which int() refuses.
+            if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
                 query = query.where(CatalogEntry.id == int(ref))
             else:
                 query = query.where(CatalogEntry.code == ref)

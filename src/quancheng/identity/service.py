@@ -106,8 +106,10 @@ class IssuedToken:
 
 def find_department(s: Session, ref: int | str) -> Department | None:
     """A department by id, key or full name."""
-    if isinstance(ref, int) or ref.isdigit():
-        return s.get(Department, int(ref))
+    # str.isdigit() is true of '²' and '①' too, which int() refuses.
+    if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
+        # An id past the database's integer range names no department (SQLite would overflow).
+        return s.get(Department, int(ref)) if int(ref) < 2**63 else None
     return s.scalar(select(Department).where((Department.key == ref) | (Department.name == ref)))
 
 

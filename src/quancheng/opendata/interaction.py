@@ -155,7 +155,7 @@ class InteractionService:
     @staticmethod
     def _find_entry(s: Session, ref: int | str) -> CatalogEntry | None:
         text = str(ref).strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             found = s.get(CatalogEntry, int(text))
             if found is not None:
                 return found
@@ -231,7 +231,7 @@ class InteractionService:
         if ref is None or str(ref).strip() == "":
             return None
         text = str(ref).strip()
-        dept = s.get(Department, int(text)) if text.isdigit() else None
+        dept = s.get(Department, int(text)) if text.isascii() and text.isdigit() else None
         dept = dept or s.scalar(select(Department).where(Department.key == text))
         if dept is None:
             problems.append(FieldError("department", "unknown", f"no department {text}"))

@@ -84,7 +84,10 @@ def _text(call: Call, name: str, *, required: bool = False, default: str = "") -
     return str(value)
 
 
-def _int(call: Call, name: str, default: int, *, high: int | None = None) -> int:
+def _int(
+    call: Call, name: str, default: int, *, cap: int | None = None, signed: bool = False
+) -> int:
+    """An integer parameter; above `cap` it is the cap, as CKAN's limit_to_configured_maximum."""
     value = call.params.get(name)
     if value is None or value == "":
         return default
@@ -92,11 +95,11 @@ def _int(call: Call, name: str, default: int, *, high: int | None = None) -> int
         number = int(value)
     except (TypeError, ValueError):
         raise _invalid(name, f"{name}: Invalid integer") from None
-    if number < 0:
+    if number < 0 and not signed:
         raise _invalid(name, f"{name}: Must be a natural number", "out_of_range")
-    if high is not None and number > high:
-        raise _invalid(name, f"{name}: Must be less than or equal to {high}", "out_of_range")
-    return number
+    # CKAN answers with the page its maximum allows, and says which: clients that page by
+    # the limit they asked for read the applied one back (datastore_search's `limit`).
+    return number if cap is None else min(number, cap)
 
 
 def _bool(call: Call, name: str, default: bool) -> bool:
@@ -281,7 +284,7 @@ def status_show(call: Call) -> dict[str, Any]:
 
 def package_list(call: Call) -> list[str]:
     """Names of every visible dataset."""
-    limit = _int(call, "limit", MAX_ROWS * 100, high=MAX_ROWS * 100)
+    limit = _int(call, "limit", MAX_ROWS * 100, cap=MAX_ROWS * 100)
     offset = _int(call, "offset", 0)
     with call.services.db.reader() as s:
         codes = s.scalars(select(CatalogEntry.code).where(*_scope(call))).all()
@@ -296,7 +299,7 @@ def package_search(call: Call) -> dict[str, Any]:
     if len(q) > 200:
         raise _invalid("q", "q: at most 200 characters")
     terms = ckan.parse_fq(_text(call, "fq"))
-    rows = _int(call, "rows", 10, high=MAX_ROWS)
+    rows = _int(call, "rows", 10, cap=MAX_ROWS)
     start = _int(call, "start", 0)
     sort_text = _text(call, "sort", default="score desc, metadata_modified desc")
     sort = ckan.parse_sort(sort_text)
@@ -304,7 +307,8 @@ def package_search(call: Call) -> dict[str, Any]:
     unknown = [f for f in facet_fields if f not in ckan.FQ_FIELDS]
     if unknown:
         raise _invalid("facet.field", f"facet.field: unknown facets {', '.join(unknown)}")
-    facet_limit = _int(call, "facet.limit", 50)
+    # A negative facet.limit is Solr's and CKAN's "every value".
+    facet_limit = _int(call, "facet.limit", 50, signed=True)
     desc = "desc" in sort_text.split(",")[0].lower()
     with call.services.db.reader() as s:
         search = _Search(call, s, q)
@@ -319,7 +323,8 @@ def package_search(call: Call) -> dict[str, Any]:
         facets: dict[str, dict[str, int]] = {}
         for name in facet_fields:
             counts, titles = search.facet(name)
-            top = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:facet_limit])
+            ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            top = dict(ordered if facet_limit < 0 else ordered[:facet_limit])
             facets[name] = top
             search_facets[name] = {"title": name, **ckan.facet_items(top, titles)}
     return {
@@ -486,7 +491,7 @@ def organization_list(call: Call) -> list[Any]:
     """Departments (names, or full dicts with all_fields)."""
     all_fields = _bool(call, "all_fields", False)
     wanted = set(_list(call, "organizations"))
-    limit = _int(call, "limit", MAX_ROWS, high=MAX_ROWS)
+    limit = _int(call, "limit", MAX_ROWS, cap=MAX_ROWS)
     offset = _int(call, "offset", 0)
     with call.services.db.reader() as s:
         counts = _counts_by(call, s, CatalogEntry.department_id)
@@ -588,7 +593,7 @@ def datastore_search(call: Call) -> dict[str, Any]:
     if filters is not None and not isinstance(filters, dict):
         raise _invalid("filters", "filters: must be a JSON object")
     fields = _list(call, "fields")
-    limit = _int(call, "limit", DATASTORE_DEFAULT_LIMIT, high=call.services.reads.max_limit)
+    limit = _int(call, "limit", DATASTORE_DEFAULT_LIMIT, cap=call.services.reads.max_limit)
     offset = _int(call, "offset", 0)
     include_total = _bool(call, "include_total", True)
     records_format = _text(call, "records_format", default="objects")

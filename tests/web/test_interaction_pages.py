@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from quancheng.db.models import PortalDataRequest, PortalFeedback, PortalReuse, User
@@ -120,7 +122,12 @@ def test_request_lifecycle_through_the_pages(client: TestClient, city: SmallCity
     assert "公交车实时到站数据" in admin.get("/open/moderation").text
     review = {"csrf_token": admin_token, "decision": "accept", "department": "sthjj"}
     assert admin.post(f"/open/requests/{rid}/review", data=review).status_code == 303
-    assert "公交车实时到站数据" in anonymous.get("/open/requests").text
+    listed = anonymous.get("/open/requests").text
+    assert "公交车实时到站数据" in listed
+    # Regression: the states shared msgids with a link ("查看") and a time ("答复时间").
+    assert re.search(r'qc-state-open">待答复<', listed)
+    assert re.search(r'state=answered"[^>]*>已答复<', listed)
+    assert "查看" not in listed and "答复时间" not in listed
 
     vote = citizen.post(f"/open/requests/{rid}/vote", data={"csrf_token": token})
     assert vote.status_code == 303

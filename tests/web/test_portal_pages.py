@@ -108,6 +108,10 @@ def test_an_open_entry_shows_rows_dictionary_downloads_and_api_examples(
     assert "PM2.5浓度" in dictionary and 'data-type="double"' in dictionary
     for fmt in ("csv", "xlsx", "json", "ndjson", "parquet"):
         assert f'href="/api/v1/datasets/{air}/export.{fmt}"' in page.text
+    # The download links are headed 下载, not 下载量 (the download count of the figures).
+    downloads = page.text.split('id="downloads"')[1].split("</section>")[0]
+    assert "<h2>下载</h2>" in downloads
+    assert '<a href="#downloads">下载</a>' in page.text
     # Examples are ready to copy: the real host and this entry's id and table are filled in.
     assert f'curl "http://testserver/api/v1/datasets/{air}/rows?_limit=10"' in unescape(page.text)
     assert "httpx.get(" in unescape(page.text)

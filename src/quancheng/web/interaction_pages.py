@@ -58,8 +58,9 @@ FLASHES.update(
 
 STATES: dict[str, str] = {
     "pending_review": N_("Awaiting review"),
-    "open": N_("Open"),
-    "answered": N_("Answered"),
+    # Not "Open" and "Answered": those msgids are a link ("查看") and a time ("答复时间").
+    "open": N_("Awaiting an answer"),
+    "answered": N_("Answer given"),
     "planned": N_("Planned"),
     "published": N_("Published"),
     "declined": N_("Declined"),

@@ -171,7 +171,20 @@ def test_conditional_dataset_is_restricted_without_downloads(
     (ds,) = set(g.subjects(RDF.type, DCAT.Dataset))
     assert g.value(ds, DCTERMS.accessRights) == EU_ACCESS.RESTRICTED
     assert list(g.objects(None, DCAT.downloadURL)) == []
-    assert g.value(ds, DCAT.distribution) is not None  # the rows API, for granted users
+    dist = g.value(ds, DCAT.distribution)
+    assert dist is not None  # the rows API, for granted users
+    # Regression: conditional data was described as CC BY, free to reuse by anyone. It is
+    # used under the data-use agreement, and the Data Package says the same.
+    agreement = URIRef(f"{BASE}/api/v1/portal/agreement")
+    assert g.value(dist, DCTERMS.license) == agreement
+    assert client.get("/api/v1/portal/agreement").status_code == 200
+    package = client.get(f"/dataset/{portal['conditional']}/datapackage.json").json()
+    (licence,) = package["licenses"]
+    assert licence["path"] == str(agreement)
+    assert licence["title"].startswith("有条件开放数据使用协议")
+    assert "name" not in licence
+    open_package = client.get(f"/dataset/{portal['open']}/datapackage.json").json()
+    assert [x.get("name") for x in open_package["licenses"]] == ["CC-BY-4.0"]
 
 
 @pytest.mark.parametrize(

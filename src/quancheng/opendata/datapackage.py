@@ -6,7 +6,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from quancheng.catalog.model import OpenType
 from quancheng.datastore.schema import Column, ColumnType
+from quancheng.opendata.ckan import LICENSE_OF, LICENSES
 from quancheng.opendata.dcat import DEFAULT_LICENSE, OpenEntry, Portal, dataset_uri
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -20,6 +22,9 @@ FIELD_TYPES: dict[ColumnType, str] = {
     ColumnType.TIMESTAMP: "datetime",
 }
 _LICENSE_NAMES = {DEFAULT_LICENSE: ("CC-BY-4.0", "Creative Commons Attribution 4.0")}
+_AGREEMENT_TITLE = next(
+    str(x["title"]) for x in LICENSES if x["id"] == LICENSE_OF[OpenType.CONDITIONAL.value]
+)
 
 
 def package_name(code: str) -> str:
@@ -42,8 +47,11 @@ def datapackage(
     the schema's field names.
     """
     name = package_name(entry.code)
-    license_name, license_title = _LICENSE_NAMES.get(portal.license, ("", portal.license))
-    licence: dict[str, str] = {"path": portal.license, "title": license_title}
+    license = portal.license_of(entry)
+    license_name, license_title = _LICENSE_NAMES.get(license, ("", license))
+    if license != portal.license:
+        license_title = _AGREEMENT_TITLE
+    licence: dict[str, str] = {"path": license, "title": license_title}
     if license_name:
         licence["name"] = license_name
     fields: list[dict[str, Any]] = []

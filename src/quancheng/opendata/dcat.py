@@ -27,6 +27,9 @@ IANA = "https://www.iana.org/assignments/media-types/"
 
 # The licence the platform publishes open data under, until the city configures its own.
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+# Conditional data is used under the data-use agreement an applicant accepts, never the open
+# licence: the agreement's text, served at this path of the portal, is its licence document.
+AGREEMENT_PATH = "/api/v1/portal/agreement"
 PAGE_SIZE = 100
 
 FREQUENCIES: dict[UpdateCycle, str] = {
@@ -142,6 +145,12 @@ class Portal:
         """An absolute URL on the portal."""
         return URIRef(self.base_url.rstrip("/") + path)
 
+    def license_of(self, entry: OpenEntry) -> str:
+        """The licence of an entry's data: the open licence, or the conditional agreement."""
+        if entry.open_type == OpenType.CONDITIONAL.value:
+            return str(self.url(AGREEMENT_PATH))
+        return self.license
+
 
 @dataclass(frozen=True)
 class Page:
@@ -228,7 +237,7 @@ def catalog_graph(
     homepage = portal.url("/")
     g.add((catalog, FOAF.homepage, homepage))
     g.add((homepage, RDF.type, FOAF.Document))
-    g.add((catalog, DCTERMS.license, _license(g, portal)))
+    g.add((catalog, DCTERMS.license, _license(g, portal.license)))
     for language in (EU_LANGUAGE.ZHO, EU_LANGUAGE.ENG):
         g.add((catalog, DCTERMS.language, language))
         g.add((language, RDF.type, DCTERMS.LinguisticSystem))
@@ -289,14 +298,14 @@ def _dataset(g: Graph, portal: Portal, entry: OpenEntry) -> URIRef:
         for fmt, (file_type, media) in DOWNLOADS.items():
             url = portal.url(f"/api/v1/datasets/{entry.id}/export.{fmt}")
             dist = URIRef(f"{ds}/distribution/{fmt}")
-            _distribution(g, portal, dist, url, file_type, media, rights)
+            _distribution(g, portal, entry, dist, url, file_type, media, rights)
             g.add((dist, DCAT.downloadURL, _resource(g, url)))
             g.add((ds, DCAT.distribution, dist))
     # The rows API is the one way in for conditional data (with a granted token); for open
     # data it is the live alternative to the downloads.
     api = URIRef(f"{ds}/distribution/api")
     rows = portal.url(f"/api/v1/datasets/{entry.id}/rows")
-    _distribution(g, portal, api, rows, "JSON", "application/json", rights)
+    _distribution(g, portal, entry, api, rows, "JSON", "application/json", rights)
     g.add((api, DCAT.accessService, service))
     g.add((ds, DCAT.distribution, api))
     return ds
@@ -305,6 +314,7 @@ def _dataset(g: Graph, portal: Portal, entry: OpenEntry) -> URIRef:
 def _distribution(
     g: Graph,
     portal: Portal,
+    entry: OpenEntry,
     dist: URIRef,
     url: URIRef,
     file_type: str,
@@ -317,7 +327,7 @@ def _distribution(
     media_uri = URIRef(IANA + media)
     g.add((dist, DCAT.mediaType, media_uri))
     g.add((media_uri, RDF.type, DCTERMS.MediaType))
-    g.add((dist, DCTERMS.license, _license(g, portal)))
+    g.add((dist, DCTERMS.license, _license(g, portal.license_of(entry))))
     g.add((dist, DCTERMS.rights, rights))
     _bilingual(g, dist, DCTERMS.title, _DIST_TITLES[file_type][0], _DIST_TITLES[file_type][1])
 
@@ -344,7 +354,7 @@ def _rows_service(g: Graph, portal: Portal, entry: OpenEntry | None) -> URIRef:
     g.add((service, DCAT.endpointURL, _resource(g, service)))
     description = _resource(g, portal.url("/api/v1/openapi.json"))
     g.add((service, DCAT.endpointDescription, description))
-    g.add((service, DCTERMS.license, _license(g, portal)))
+    g.add((service, DCTERMS.license, _license(g, portal.license)))
     if entry is not None:
         g.add((service, DCAT.servesDataset, dataset_uri(portal, entry)))
     return service
@@ -397,8 +407,8 @@ def _theme(g: Graph, portal: Portal, theme: Theme) -> URIRef:
     return node
 
 
-def _license(g: Graph, portal: Portal) -> URIRef:
-    node = URIRef(portal.license)
+def _license(g: Graph, license: str) -> URIRef:
+    node = URIRef(license)
     g.add((node, RDF.type, DCTERMS.LicenseDocument))
     return node
 

@@ -7,11 +7,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ckanapi  # type: ignore[import-untyped]
 import httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,7 +22,8 @@ from quancheng.datastore.schema import public_table_name
 from quancheng.errors import BadRequest
 from quancheng.opendata import ckan
 from quancheng.settings import Settings
-from tests.support.city import SmallCity, entry_fields
+from tests.conftest import FAST_PASSWORDS
+from tests.support.city import SmallCity, entry_fields, seed_small_city
 from tests.support.live import free_socket
 from tests.support.sharing import seed_exchange
 
@@ -299,3 +302,46 @@ def test_fq_and_sort_parsing() -> None:
     assert ("_sort", "-PM2.5 浓度") in query
     assert ("_sort", "站点") in query
     assert ("区__in", '["a", "b"]') in query
+
+
+def test_open_data_is_public_when_the_internal_catalog_is_not(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Regression: with public_catalog off, every anonymous CKAN call was an Authorization Error.
+
+    The setting closes the internal catalog to visitors; the open catalog stays public by law,
+    as the portal pages and DCAT already read it.
+    """
+    closed_catalog = settings.model_copy(update={"public_catalog": False})
+    services = Services.from_settings(closed_catalog, passwords=FAST_PASSWORDS)
+    services.db.migrate()
+    try:
+        city = seed_small_city(services)
+        steward = city.principals["env_steward"]
+        air = services.catalog.create(steward, department="sthjj", fields=entry_fields())
+        services.catalog.submit(steward, air.id)
+        services.catalog.publish(steward, air.id)
+        path = tmp_path / "air.csv"
+        path.write_bytes(AIR_CSV.encode())
+        job = services.datastore.start_load(steward, air.id, source_name="air.csv")
+        assert services.datastore.run_load(job.id, path).status == "succeeded"
+        closed = seed_exchange(city, tmp_path, rows=10)
+        with TestClient(create_app(closed_catalog, services=services)) as client:
+
+            def result(action: str, **params: Any) -> Any:
+                answer = client.get(f"/api/3/action/{action}", params=params)
+                assert answer.status_code == 200, answer.text
+                return answer.json()["result"]
+
+            found = result("package_search")
+            assert [p["title"] for p in found["results"]] == ["空气质量小时监测数据"]
+            rid = found["results"][0]["resources"][0]["id"]
+            assert result("datastore_search", resource_id=rid)["total"] == 4
+            assert result("organization_show", id="sthjj")["package_count"] == 1
+            assert result("organization_show", id="gaj")["package_count"] == 0
+            hidden = client.get("/api/3/action/package_show", params={"id": closed.entry_id})
+            assert hidden.status_code == 404
+            # The internal catalog itself stays closed to visitors.
+            assert client.get(f"/api/v1/datasets/{air.id}").status_code == 404
+    finally:
+        services.close()

@@ -199,6 +199,10 @@ def _principal(request: Request) -> Principal:
             raise NotAuthenticated("the API token is invalid, expired or revoked")
         return principal
     principal, _ = resolve_principal(request)
+    if not principal.is_authenticated:
+        # Open data is public by law whether or not the internal catalog is (public_catalog):
+        # a visitor reads it as the portal pages do, and _scope keeps them to open entries.
+        return Principal.anonymous(public_catalog=True)
     return principal
 
 

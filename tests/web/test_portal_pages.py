@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from quancheng.app import Services, create_app
 from quancheng.db.models import PortalUsage
-from tests.support.city import SmallCity
+from quancheng.settings import Settings
+from tests.conftest import FAST_PASSWORDS
+from tests.support.city import SmallCity, seed_small_city
 from tests.web.support import browser, publish
 
 CSV = (
@@ -344,3 +347,49 @@ def test_a_department_id_past_the_integer_range_is_a_ckan_not_found(client: Test
     shown = client.get("/api/3/action/organization_show", params={"id": "9" * 25})
     assert shown.status_code == 404
     assert shown.json()["error"]["__type"] == "Not Found Error"
+
+
+def test_downloads_work_for_a_visitor_when_the_internal_catalog_is_closed(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Regression: with public_catalog off, the portal page showed the open entry and its
+    download links, and every download and rows call answered a visitor 404."""
+    closed_catalog = settings.model_copy(update={"public_catalog": False})
+    services = Services.from_settings(closed_catalog, passwords=FAST_PASSWORDS)
+    services.db.migrate()
+    try:
+        city = seed_small_city(services)
+        entry_id = publish(services, city.principals["env_steward"], "sthjj")
+        load(city, entry_id, tmp_path)
+        police = publish(
+            services,
+            city.principals["gaj_steward"],
+            "gaj",
+            name="户籍人口统计",
+            classification_code="101001",
+            open_type="closed",
+        )
+        path = tmp_path / "police.csv"
+        path.write_text("户籍人口\n100\n", encoding="utf-8")
+        job = services.datastore.start_load(
+            city.principals["gaj_steward"], police, source_name=path.name
+        )
+        assert services.datastore.run_load(job.id, path).status == "succeeded"
+        with TestClient(create_app(closed_catalog, services=services)) as client:
+            visitor = browser(client)
+            page = visitor.get(f"/open/datasets/{entry_id}")
+            assert page.status_code == 200
+            for fmt in ("csv", "xlsx", "json", "ndjson", "parquet"):
+                link = f"/api/v1/datasets/{entry_id}/export.{fmt}"
+                assert f'href="{link}"' in page.text
+                assert client.get(link).status_code == 200, fmt
+            csv_file = client.get(f"/api/v1/datasets/{entry_id}/export.csv")
+            assert "省种子仓库" in csv_file.content.decode("utf-8-sig")
+            rows = client.get(f"/api/v1/datasets/{entry_id}/rows").json()
+            assert rows["total"] == 3
+            # Closed data and the internal catalog stay closed to the visitor.
+            assert client.get(f"/api/v1/datasets/{police}/rows").status_code == 404
+            assert client.get(f"/api/v1/datasets/{police}/export.csv").status_code == 404
+            assert client.get(f"/api/v1/datasets/{entry_id}").status_code == 404
+    finally:
+        services.close()

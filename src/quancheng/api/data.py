@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, File, Request, UploadFile
@@ -18,13 +18,17 @@ from pydantic import BaseModel, Field
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
 from quancheng.api.schemas import API_ERRORS
+from quancheng.catalog.model import OpenType
 from quancheng.datastore import export
 from quancheng.datastore.params import encode_cursor
 from quancheng.datastore.reads import RowsResult
 from quancheng.datastore.schema import Column
 from quancheng.datastore.service import DatasetInfo, JobInfo, VersionInfo
-from quancheng.errors import BadRequest, InsufficientStorage, PayloadTooLarge
-from quancheng.identity.roles import Permission
+from quancheng.errors import BadRequest, InsufficientStorage, NotFound, PayloadTooLarge
+from quancheng.identity.roles import Permission, Principal
+
+if TYPE_CHECKING:
+    from quancheng.app import Services
 
 router = APIRouter(tags=["data"], responses=API_ERRORS)
 
@@ -183,6 +187,21 @@ def get_data(entry_id: str, services: ServicesDep, actor: PrincipalDep) -> DataP
     return DataPublic.of(services.datastore.dataset(actor, entry_id))
 
 
+# Open data is public by law whether or not the internal catalog is (public_catalog).
+OPEN_DATA_VISITOR = Principal.anonymous(public_catalog=True)
+
+
+def _reader(services: Services, actor: Principal, entry_id: str) -> Principal:
+    """Who reads: a visitor reads unconditionally open data as the portal's public does."""
+    if actor.is_authenticated or actor.can(Permission.CATALOG_READ):
+        return actor
+    try:
+        entry = services.catalog.get(OPEN_DATA_VISITOR, entry_id)
+    except NotFound:
+        return actor
+    return OPEN_DATA_VISITOR if entry.open_type == OpenType.OPEN.value else actor
+
+
 @router.get("/datasets/{entry_id}/rows")
 def get_rows(entry_id: str, request: Request, services: ServicesDep, actor: PrincipalDep) -> Any:
     """Rows with Datasette-style filters (`col__op=value`), sort, fields, paging, group-by."""
@@ -190,7 +209,10 @@ def get_rows(entry_id: str, request: Request, services: ServicesDep, actor: Prin
     if shape not in ("objects", "arrays"):
         raise BadRequest("_shape must be objects or arrays", code="bad_shape")
     result = services.reads.rows(
-        actor, entry_id, _query(request), total=_flag(request, "_total", default=True)
+        _reader(services, actor, entry_id),
+        entry_id,
+        _query(request),
+        total=_flag(request, "_total", default=True),
     )
     services.usage.count(result.dataset.entry_id, "api")
     return _rows_body(result, request, shape=shape)
@@ -238,7 +260,7 @@ def export_rows(
     if header not in ("labels", "names"):
         raise BadRequest("_header must be labels or names", code="bad_header")
     info, body = services.reads.export(
-        actor,
+        _reader(services, actor, entry_id),
         entry_id,
         _query(request),
         fmt=fmt,

@@ -161,6 +161,16 @@ def test_open_dataset_has_downloads_in_every_format(
     exported = client.get(f"/api/v1/datasets/{entry_id}/export.csv")
     assert exported.status_code == 200, exported.text[:300]
     assert "市监测站" in exported.content.decode("utf-8-sig")
+    # Regression: the landing page was the internal catalog's /catalog/{id}, a 404 for a
+    # visitor when public_catalog is off; the portal's page is public in every setting.
+    landing = g.value(ds, DCAT.landingPage)
+    assert landing == URIRef(f"{BASE}/open/datasets/{entry_id}")
+    package = client.get(f"/dataset/{entry_id}/datapackage.json").json()
+    assert package["homepage"] == str(landing)
+    assert package["sources"][0]["path"] == f"{BASE}/open/departments/sthjj"
+    shown = client.get("/api/3/action/package_show", params={"id": code}).json()
+    assert shown["result"]["url"] == str(landing)
+    assert client.get(str(landing).removeprefix(BASE)).status_code == 200
 
 
 def test_conditional_dataset_is_restricted_without_downloads(

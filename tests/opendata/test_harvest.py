@@ -194,7 +194,7 @@ def test_ckan_harvest_imports_open_entries_then_tracks_changes(
     origin = harvest.origin(air.id)
     assert origin is not None
     assert origin["remote_id"] == remote.air_code
-    assert origin["landing_page"] == f"{remote.url}/catalog/{remote.air_id}"
+    assert origin["landing_page"] == f"{remote.url}/open/datasets/{remote.air_id}"
 
     before = _counts(services)
     second = harvest.run(steward, source.id)
@@ -264,7 +264,7 @@ def test_dcat_harvest_from_the_remote_catalog_feed(
     assert noise.classification_code == "210001"
     assert noise.open_type == "open" and noise.status == "published"
     assert harvest.origin(noise.id)["landing_page"] == (  # type: ignore[index]
-        f"{remote.url}/catalog/{remote.noise_id}"
+        f"{remote.url}/open/datasets/{remote.noise_id}"
     )
 
     before = _counts(services)
@@ -629,7 +629,7 @@ def test_web_pages_list_sources_run_now_and_show_the_report(
     assert report.status_code == 200
     assert report.text.count('data-action="created"') == 2
     assert "空气质量小时监测数据" in report.text
-    assert f"{remote.url}/catalog/{remote.air_id}" in report.text
+    assert f"{remote.url}/open/datasets/{remote.air_id}" in report.text
 
     other = browser(client)
     login(other, "gaj_steward")

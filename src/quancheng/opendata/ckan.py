@@ -212,7 +212,8 @@ def package_dict(
         "private": False,
         "isopen": entry.open_type == OpenType.OPEN.value,
         "version": str(entry.version),
-        "url": f"{base_url}/catalog/{entry.id}",
+        # The portal's page: public whether or not the internal catalog (/catalog) is.
+        "url": f"{base_url}/open/datasets/{entry.id}",
         "author": dept.name,
         "author_email": None,
         "maintainer": dept.name,

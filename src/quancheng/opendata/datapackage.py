@@ -80,13 +80,13 @@ def datapackage(
         "id": str(dataset_uri(portal, entry)),
         "title": entry.name,
         "description": entry.abstract,
-        "homepage": str(portal.url(f"/catalog/{entry.id}")),
+        "homepage": str(portal.url(f"/open/datasets/{entry.id}")),
         "keywords": list(entry.keywords),
         "licenses": [licence],
         "sources": [
             {
                 "title": entry.publisher.name,
-                "path": str(portal.url(f"/departments/{entry.publisher.key}")),
+                "path": str(portal.url(f"/open/departments/{entry.publisher.key}")),
             }
         ],
         "resources": [resource],

@@ -287,7 +287,8 @@ def _dataset(g: Graph, portal: Portal, entry: OpenEntry) -> URIRef:
         g.add((ds, DCTERMS.issued, Literal(entry.issued, datatype=XSD.dateTime)))
     g.add((ds, DCTERMS.modified, Literal(entry.modified, datatype=XSD.dateTime)))
     g.add((ds, DCAT.theme, _theme(g, portal, entry.theme)))
-    landing = portal.url(f"/catalog/{entry.id}")
+    # The portal's page, public whether or not the internal catalog (/catalog) is.
+    landing = portal.url(f"/open/datasets/{entry.id}")
     g.add((ds, DCAT.landingPage, landing))
     g.add((landing, RDF.type, FOAF.Document))
     open_data = entry.open_type == OpenType.OPEN.value
@@ -381,7 +382,7 @@ def _contact(g: Graph, portal: Portal, agent: Agent) -> URIRef:
     g.add((node, RDF.type, VCARD.Kind))
     g.add((node, RDF.type, VCARD.Organization))
     _bilingual(g, node, VCARD.fn, agent.name, agent.name_en)
-    g.add((node, VCARD.hasURL, portal.url(f"/departments/{agent.key}")))
+    g.add((node, VCARD.hasURL, portal.url(f"/open/departments/{agent.key}")))
     return node
 
 

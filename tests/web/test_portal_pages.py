@@ -109,6 +109,10 @@ def test_an_open_entry_shows_rows_dictionary_downloads_and_api_examples(
     assert "泉城广场" in preview and "省种子仓库" in preview
     dictionary = page.text.split('id="dictionary"')[1].split("</section>")[0]
     assert "PM2.5浓度" in dictionary and 'data-type="double"' in dictionary
+    # Regression: the type was the API's word ("double", "timestamp") on the Chinese page.
+    assert re.search(r'data-type="double">小数<', dictionary)
+    assert re.search(r'data-type="timestamp">日期时间<', dictionary)
+    assert re.search(r'data-type="text">文本<', dictionary)
     for fmt in ("csv", "xlsx", "json", "ndjson", "parquet"):
         assert f'href="/api/v1/datasets/{air}/export.{fmt}"' in page.text
     # The download links are headed 下载, not 下载量 (the download count of the figures).
@@ -281,6 +285,7 @@ def test_pages_render_in_english_and_chinese(web: TestClient, air: int) -> None:
         assert 'lang="en"' in page.text, path
     en = web.get(f"/open/datasets/{air}")
     assert "Data dictionary" in en.text and "Hourly air quality monitoring data" in en.text
+    assert 'data-type="double">Decimal number<' in en.text
     assert "Open datasets" in web.get("/open").text
 
 

@@ -68,6 +68,16 @@ FRESHNESS: dict[str, str] = {
     "no_data": N_("No data loaded yet"),
 }
 _NUMERIC = frozenset({ColumnType.INTEGER, ColumnType.DOUBLE})
+# The data dictionary names a column's type in the reader's language; the API name stays in
+# the cell's data-type attribute.
+COLUMN_TYPES: dict[str, str] = {
+    ColumnType.TEXT.value: N_("Text"),
+    ColumnType.INTEGER.value: N_("Whole number"),
+    ColumnType.DOUBLE.value: N_("Decimal number"),
+    ColumnType.BOOLEAN.value: N_("Yes or no"),
+    ColumnType.DATE.value: N_("Date"),
+    ColumnType.TIMESTAMP.value: N_("Date and time"),
+}
 _MAX_Q = 200
 
 
@@ -436,6 +446,7 @@ def portal_dataset(entry_id: int, web: WebDep) -> Response:
         chart_types=CHART_TYPES,
         aggregates=AGGREGATES,
         item_fields=labels.ITEM_FIELDS,
+        column_types=COLUMN_TYPES,
         reuses=web.services.interaction.reuses_for_entry(entry.id),
         reuse_kinds={kind: web.gettext(text) for kind, text in REUSE_KIND_LABELS.items()},
     )

@@ -1,7 +1,7 @@
 """Permission matrix rows of this feature (see tests/matrix_parts/__init__.py).
 
-The open-data index and the usage figures are aggregates of the open portal: everyone who may
-read the open catalog may read them (anonymous visitors too, with the public catalog on).
+The open-data index and the usage figures are aggregates of the open portal: everyone may read
+them, anonymous visitors too, whether or not the internal catalog is public.
 """
 
 from __future__ import annotations

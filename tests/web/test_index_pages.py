@@ -8,8 +8,10 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from quancheng.app import Services
-from tests.support.city import SmallCity, entry_fields
+from quancheng.app import Services, create_app
+from quancheng.settings import Settings
+from tests.conftest import FAST_PASSWORDS
+from tests.support.city import SmallCity, entry_fields, seed_small_city
 from tests.web.support import browser
 
 
@@ -87,3 +89,34 @@ def test_the_index_json_matches_the_page(
     assert weak and all(i["improve"] for i in weak)
     assert {i["indicator"] for i in body["improve"]} == {i["key"] for i in weak}
     assert wrong.status_code == 422
+
+
+def test_the_index_is_public_when_the_internal_catalog_is_not(settings: Settings) -> None:
+    """Regression: the portal's 开放指数 page sent a visitor to the login page, and its API
+    answered 401, when public_catalog was off — the open portal is public either way."""
+    closed_catalog = settings.model_copy(update={"public_catalog": False})
+    services = Services.from_settings(closed_catalog, passwords=FAST_PASSWORDS)
+    services.db.migrate()
+    try:
+        city = seed_small_city(services)
+        publish(city)
+        with TestClient(create_app(closed_catalog, services=services)) as client:
+            visitor = browser(client)
+            page = visitor.get("/open/index")
+            assert page.status_code == 200
+            assert "开放数据指数自评" in page.text
+            index = client.get("/api/v1/portal/index")
+            assert index.status_code == 200
+            assert [layer["key"] for layer in index.json()["layers"]] == [
+                "readiness",
+                "platform",
+                "data",
+                "utilization",
+            ]
+            assert client.get("/api/v1/portal/usage").status_code == 200
+            # The internal catalog stays closed to the visitor.
+            closed = visitor.get("/catalog")
+            assert closed.status_code == 303
+            assert closed.headers["location"].startswith("/login")
+    finally:
+        services.close()

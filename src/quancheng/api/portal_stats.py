@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 
 from quancheng.api.deps import PrincipalDep, ServicesDep
 from quancheng.api.schemas import API_ERRORS
-from quancheng.identity.roles import Permission
 from quancheng.opendata.usage import UsageFigures, parse_period
 from quancheng.web.i18n import translations
 from quancheng.web.index_pages import LAYER_TEXT, advice, label
@@ -120,7 +119,7 @@ def open_index(
     ] = None,
 ) -> IndexOut:
     """The open-data index self-assessment: overall, per layer, per indicator, what to improve."""
-    principal.require(Permission.CATALOG_READ)
+    # Public like the open portal, whether or not the internal catalog is (public_catalog).
     gettext = translations(locale or services.settings.default_locale).gettext
     result = services.open_index.assess()
     return IndexOut(
@@ -171,7 +170,7 @@ def usage(
 
     Narrowed to one department (`department`, its key) or one entry (`entry`, its id).
     """
-    principal.require(Permission.CATALOG_READ)
+    # Counts of open entries only: public like the open portal, whatever public_catalog says.
     counter = services.usage
     first, last = parse_period(start, end, today=counter.today())
     report = counter.report(first, last, department=department, entry_id=entry, limit=limit)

@@ -9,7 +9,6 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from quancheng.identity.roles import Permission
 from quancheng.opendata.index import IndexResult, Indicator
 from quancheng.opendata.usage import parse_period
 from quancheng.web.i18n import N_
@@ -185,8 +184,8 @@ def chart(result: IndexResult, gettext: Callable[[str], str]) -> dict[str, Any]:
 @router.get("/open/index")
 def open_index(web: WebDep) -> Response:
     """The city's open-data index self-assessment: layers, indicators and what to improve."""
-    # Public like the open catalog: the index shows only aggregates of the open portal.
-    web.principal.require(Permission.CATALOG_READ)
+    # Public like the open catalog, whether or not the internal catalog is (public_catalog):
+    # the index shows only aggregates of the open portal.
     result = web.services.open_index.assess()
     usage = web.services.usage
     start, end = parse_period(None, None, today=usage.today())

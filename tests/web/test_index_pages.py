@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -70,6 +71,11 @@ def test_the_index_page_renders_in_english(
     for word in ("Readiness", "Platform", "Utilization", "What to improve", "No open data yet on"):
         assert word in html
     assert "准备度" not in html
+    # Regression: the advice listed departments by their Chinese names joined with 、 and
+    # topics joined with 、 on the English page.
+    assert "among them: Jinan Big Data Bureau, Jinan Public Security Bureau." in unescape(html)
+    assert "、" not in html
+    assert re.search(r"No open data yet on: \w[\w ]*, \w", unescape(html))
 
 
 def test_the_index_json_matches_the_page(
@@ -85,6 +91,7 @@ def test_the_index_json_matches_the_page(
     assert body["score"] == services.open_index.assess().score
     assert [layer["label"] for layer in body["layers"]] == ["准备度", "平台层", "数据层", "利用层"]
     assert english["layers"][0]["label"] == "Readiness"
+    assert "、" not in json.dumps(english["improve"], ensure_ascii=False)
     weak = [i for layer in body["layers"] for i in layer["indicators"] if i["weak"]]
     assert weak and all(i["improve"] for i in weak)
     assert {i["indicator"] for i in body["improve"]} == {i["key"] for i in weak}

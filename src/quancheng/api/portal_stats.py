@@ -120,7 +120,9 @@ def open_index(
 ) -> IndexOut:
     """The open-data index self-assessment: overall, per layer, per indicator, what to improve."""
     # Public like the open portal, whether or not the internal catalog is (public_catalog).
-    gettext = translations(locale or services.settings.default_locale).gettext
+    language = locale or services.settings.default_locale
+    gettext = translations(language).gettext
+    english = language == "en"
     result = services.open_index.assess()
     return IndexOut(
         score=result.score,
@@ -141,7 +143,7 @@ def open_index(
                         score=i.score,
                         weight=i.weight,
                         weak=i.weak,
-                        improve=advice(i, gettext) if i.weak else None,
+                        improve=advice(i, gettext, english=english) if i.weak else None,
                     )
                     for i in layer.indicators
                 ],
@@ -149,7 +151,8 @@ def open_index(
             for layer in result.layers
         ],
         improve=[
-            ImproveOut(indicator=i.key, layer=i.layer, text=advice(i, gettext)) for i in result.weak
+            ImproveOut(indicator=i.key, layer=i.layer, text=advice(i, gettext, english=english))
+            for i in result.weak
         ],
     )
 

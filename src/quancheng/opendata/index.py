@@ -441,9 +441,10 @@ class OpenDataIndex:
         readable = sum(1 for e in public if e.id in loaded or e.format in MACHINE_READABLE)
         licensed = sum(1 for e in public if LICENSE_OF.get(e.open_type))
         completeness = [_metadata(e) for e in public]
-        departments = list(s.execute(select(Department.id, Department.name)))
+        departments = list(s.execute(select(Department.id, Department.name, Department.name_en)))
         opening = {e.department_id for e in public}
-        missing = [name for dept_id, name in departments if dept_id not in opening]
+        missing = [name for dept_id, name, _ in departments if dept_id not in opening]
+        missing_en = [en or name for dept_id, name, en in departments if dept_id not in opening]
         uncovered = [topic for topic, words in TOPICS.items() if not _covers(public, words)]
         n = len(public)
         return {
@@ -456,7 +457,11 @@ class OpenDataIndex:
             "licence": Fact(_share(licensed, n), {"missing": n - licensed}),
             "departments": Fact(
                 _share(len(departments) - len(missing), len(departments)),
-                {"missing": len(missing), "names": "、".join(missing[:5])},
+                {
+                    "missing": len(missing),
+                    "names": "、".join(missing[:5]),
+                    "names_en": ", ".join(missing_en[:5]),
+                },
             ),
             "topics": Fact(
                 _share(len(TOPICS) - len(uncovered), len(TOPICS)),

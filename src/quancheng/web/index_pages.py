@@ -148,11 +148,17 @@ TOPIC_TEXT: dict[str, str] = {
 }
 
 
-def advice(indicator: Indicator, gettext: Callable[[str], str]) -> str:
+def advice(indicator: Indicator, gettext: Callable[[str], str], *, english: bool = False) -> str:
     """What to improve for an indicator, in the caller's language, with its figures."""
     params = dict(indicator.params)
+    # Lists in English take ", " and the departments' English names, not 、 and Chinese ones.
+    separator = ", " if english else "、"
     if indicator.key == "topics":
-        params["names"] = "、".join(gettext(TOPIC_TEXT.get(t, t)) for t in params.get("keys", ()))
+        params["names"] = separator.join(
+            gettext(TOPIC_TEXT.get(t, t)) for t in params.get("keys", ())
+        )
+    if english and "names_en" in params:
+        params["names"] = params["names_en"]
     if params.get("total") == 0 and indicator.key in EMPTY_TEXT:
         return gettext(EMPTY_TEXT[indicator.key])
     return gettext(INDICATOR_TEXT[indicator.key][1]) % params
@@ -195,7 +201,7 @@ def open_index(web: WebDep) -> Response:
         layer_text=LAYER_TEXT,
         layer_hint=LAYER_HINT,
         label=lambda i: label(i, web.gettext),
-        advice=lambda i: advice(i, web.gettext),
+        advice=lambda i: advice(i, web.gettext, english=web.english),
         shown=shown,
         chart=chart(result, web.gettext),
         usage_total=usage.totals(start, end),

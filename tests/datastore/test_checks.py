@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quancheng.datastore.checks import is_bank_card, is_credit_code, is_id_number, is_mobile
+from quancheng.datastore.checks import (
+    beijing_today,
+    is_bank_card,
+    is_credit_code,
+    is_id_number,
+    is_mobile,
+)
 from tests.support.city import credit_code
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -50,3 +56,12 @@ def test_other_identifiers() -> None:
     good = credit_code("MB2848264")
     assert is_credit_code(good)
     assert not is_credit_code(good[:-1] + ("0" if good[-1] != "0" else "1"))
+
+
+def test_a_baby_born_today_in_china_has_a_valid_id_number_whatever_the_servers_clock() -> None:
+    # Regression: the birth date was compared with the server's date, in UTC on our servers,
+    # which is still yesterday in Beijing until 08:00: a newborn's number was refused then.
+    today = beijing_today()
+    assert today == (datetime.now(UTC) + timedelta(hours=8)).date()
+    assert is_id_number(with_check(f"370102{today:%Y%m%d}123"))
+    assert not is_id_number(with_check(f"370102{today + timedelta(days=1):%Y%m%d}123"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from stdnum.cn import uscc
 
@@ -24,6 +24,16 @@ _POSTCODE = re.compile(r"\d{6}")
 _ADMIN_CODE = re.compile(r"\d{6}(?:\d{3}(?:\d{3})?)?")
 
 
+# Resident ID cards give birth dates in Beijing time; servers' clocks usually run in UTC, which
+# is still yesterday until 08:00 there.
+BEIJING_TIME = timezone(timedelta(hours=8), "CST")
+
+
+def beijing_today() -> date:
+    """Today's date in Beijing time."""
+    return datetime.now(BEIJING_TIME).date()
+
+
 def id_number_problem(value: str) -> str | None:
     """What is wrong with a 居民身份证号 (length, format, check character, birth date, region)."""
     # Written out rather than python-stdnum's ric: that one looks every region code up in a
@@ -40,7 +50,7 @@ def id_number_problem(value: str) -> str | None:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return "birth date"
-    if born.year < 1900 or born > date.today():
+    if born.year < 1900 or born > beijing_today():
         return "birth date"
     if value[:2] not in _PROVINCES:
         return "region code"

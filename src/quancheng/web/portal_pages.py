@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -35,7 +35,7 @@ from quancheng.identity.service import find_department
 from quancheng.opendata.ckan import LICENSE_OF, LICENSES, slug
 from quancheng.opendata.dcat import RDF_FORMATS
 from quancheng.web import labels
-from quancheng.web.i18n import N_
+from quancheng.web.i18n import CHINA_TIME, N_
 from quancheng.web.interaction_pages import KINDS as REUSE_KIND_LABELS
 from quancheng.web.listing import PAGE_SIZE, Listing
 from quancheng.web.render import Web, WebDep
@@ -108,7 +108,7 @@ def _public() -> list[ColumnElement[bool]]:
 
 
 def _since() -> str:
-    return (date.today() - timedelta(days=USAGE_DAYS)).isoformat()
+    return (datetime.now(CHINA_TIME).date() - timedelta(days=USAGE_DAYS)).isoformat()
 
 
 def _usage(s: Session, entry_ids: Sequence[int] | None = None) -> dict[int, int]:

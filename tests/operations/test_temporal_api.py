@@ -140,6 +140,7 @@ def test_unknown_entity_is_a_resource_not_found(client: TestClient, city: SmallC
         ({"timerel": "between", "timeAt": "2026-01-01T00:00:00Z"}, "bad_end_time_at"),
         ({"lastN": "0"}, "bad_last_n"),
         ({"lastN": "many"}, "bad_last_n"),
+        ({"lastN": "²"}, "bad_last_n"),
         ({"aggrMethods": "median"}, "bad_aggregate"),
         ({"aggrMethods": "avg", "aggrPeriodDuration": "PT7M"}, "bad_aggregate"),
     ],

@@ -207,6 +207,9 @@ def test_unknown_department_is_not_found(services: Services, city: SmallCity) ->
         metrics.department("nope")
     with pytest.raises(NotFound):
         metrics.department(9999)
+    for digits in ("²", "①", "٣"):  # digits int() refuses or reads as 3: names, not ids
+        with pytest.raises(NotFound):
+            metrics.department(digits)
 
 
 def test_score_gives_full_timeliness_without_requests() -> None:

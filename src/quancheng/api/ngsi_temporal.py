@@ -85,7 +85,7 @@ def parse_query(
     time_window(timerel, start, end)  # raises on a malformed window
     n: int | None = None
     if last_n is not None:
-        if not last_n.strip().isdigit() or int(last_n) < 1:
+        if not (last_n.strip().isascii() and last_n.strip().isdigit()) or int(last_n) < 1:
             raise BadRequest(
                 "lastN must be a positive integer", code="bad_last_n", details={"lastN": last_n}
             )

@@ -597,7 +597,12 @@ async def ingest_telemetry(
     written in time (send the batch again: writes are idempotent).
     """
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_TELEMETRY_BYTES:
+    if (
+        declared
+        and declared.isascii()
+        and declared.isdigit()
+        and int(declared) > MAX_TELEMETRY_BYTES
+    ):
         raise PayloadTooLarge(f"a telemetry batch is at most {MAX_TELEMETRY_BYTES} bytes")
     raw = bytearray()
     async for chunk in request.stream():

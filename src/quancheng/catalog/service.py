@@ -168,7 +168,7 @@ class CatalogService:
     ) -> Classification:
         """Insert a classification node inside the caller's transaction."""
         level = {1: 1, 3: 2, 6: 3}.get(len(code))
-        if level is None or not code.isdigit():
+        if level is None or not (code.isascii() and code.isdigit()):
             raise ValidationFailed(
                 "invalid classification",
                 errors=[FieldError("code", "invalid", "1, 3 or 6 digits (类/项/目)")],

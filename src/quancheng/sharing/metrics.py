@@ -273,7 +273,7 @@ class SharingMetrics:
         """One department's scorecard, by id or key."""
         with self.db.reader() as s:
             query = select(Department.id)
-            if isinstance(ref, int) or str(ref).isdigit():
+            if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
                 query = query.where(Department.id == int(ref))
             else:
                 query = query.where(Department.key == str(ref))

@@ -83,7 +83,7 @@ def add_source(web: WebDep, form: FormDep) -> Response:
             kind=values["kind"],
             url=values["url"],
             name=values["name"],
-            interval_hours=int(hours) if hours.isdigit() else 0,
+            interval_hours=int(hours) if hours.isascii() and hours.isdigit() else 0,
         )
     except ValidationFailed as exc:
         errors = [f"{e.field}: {e.message}" for e in exc.errors] or [exc.message]

@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from quancheng.catalog.search import CatalogSearch, SearchDocument
 from quancheng.catalog.service import SearchQuery
+from quancheng.db.database import _alembic_config
+from quancheng.db.models import CatalogEntry
 from quancheng.errors import ValidationFailed
 from tests.support.city import SmallCity, entry_fields
 
@@ -73,6 +78,50 @@ def test_name_match_ranks_above_abstract_match_and_drafts_stay_hidden(
     found = ids(client, "公交")
     assert found == [catalog["bus"], catalog["mention"]]
     assert catalog["draft"] not in found
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("公安局", {"bus"}),
+        ("济南市生态环境局", {"air", "mention"}),
+        ("生态环境局 尾气", {"mention"}),
+        ("gonganju", {"bus"}),
+    ],
+)
+def test_a_department_is_found_by_its_name(
+    client: TestClient, catalog: dict[str, int], query: str, expected: set[str]
+) -> None:
+    # Regression: a citizen searching 公安局 or 生态环境局 found nothing.
+    assert set(ids(client, query)) == {catalog[k] for k in expected}
+
+
+def test_the_migration_indexes_the_departments_of_existing_entries(
+    city: SmallCity, client: TestClient, catalog: dict[str, int]
+) -> None:
+    services = city.services
+    search = CatalogSearch(dialect=services.db.dialect)
+    with services.db.transaction() as s:
+        for entry in s.scalars(select(CatalogEntry)):
+            # The row as an earlier release wrote it: no department.
+            old = SearchDocument.of_text(
+                name=f"{entry.name} {entry.name_en} {entry.code}",
+                abstract=[entry.abstract, entry.abstract_en, *entry.keywords],
+                items=[f"{i.name} {i.name_en} {i.description}" for i in entry.items],
+            )
+            search.write(s, entry.id, old)
+    assert ids(client, "公安局") == []
+    assert set(ids(client, "公交")) == {catalog["bus"], catalog["mention"]}
+
+    config = _alembic_config()
+    with services.db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+        command.upgrade(config, "head")
+
+    assert ids(client, "公安局") == [catalog["bus"]]
+    assert set(ids(client, "生态环境局")) == {catalog["air"], catalog["mention"]}
+    assert set(ids(client, "公交")) == {catalog["bus"], catalog["mention"]}
 
 
 def test_search_as_you_type_matches_a_prefix(client: TestClient, catalog: dict[str, int]) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Float, Integer, column, text
+from sqlalchemy import Connection, Float, Integer, column, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
@@ -33,15 +34,26 @@ class SearchDocument:
 
     @classmethod
     def of(cls, entry: CatalogEntry) -> SearchDocument:
-        """Tokens of an entry: names in both languages, abstract, keywords, data items."""
+        """Tokens of an entry: names in both languages, abstract, keywords, department, items."""
+        department = entry.department
+        return cls.of_text(
+            name=f"{entry.name} {entry.name_en} {entry.code}",
+            abstract=[
+                entry.abstract,
+                entry.abstract_en,
+                *entry.keywords,
+                *((department.name, department.name_en) if department is not None else ()),
+            ],
+            items=[f"{i.name} {i.name_en} {i.description}" for i in entry.items],
+        )
+
+    @classmethod
+    def of_text(cls, *, name: str, abstract: Sequence[str], items: Sequence[str]) -> SearchDocument:
+        """Tokens of the three fields' texts (a citizen searches a department by its name)."""
         return cls(
-            name=textindex.index_document(f"{entry.name} {entry.name_en} {entry.code}"),
-            abstract=textindex.index_document(
-                " ".join([entry.abstract, entry.abstract_en, *entry.keywords])
-            ),
-            items=textindex.index_document(
-                " ".join(f"{i.name} {i.name_en} {i.description}" for i in entry.items)
-            ),
+            name=textindex.index_document(name),
+            abstract=textindex.index_document(" ".join(abstract)),
+            items=textindex.index_document(" ".join(items)),
         )
 
 
@@ -53,11 +65,16 @@ class CatalogSearch:
 
     def index(self, s: Session, entry: CatalogEntry, *, new: bool = False) -> None:
         """(Re)index an entry inside the caller's transaction (`new`: never indexed yet)."""
-        doc = SearchDocument.of(entry)
-        params = {"id": entry.id, "name": doc.name, "abstract": doc.abstract, "items": doc.items}
+        self.write(s, entry.id, SearchDocument.of(entry), new=new)
+
+    def write(
+        self, s: Session | Connection, entry_id: int, doc: SearchDocument, *, new: bool = False
+    ) -> None:
+        """Store an entry's index row (a migration rebuilding the index calls it too)."""
+        params = {"id": entry_id, "name": doc.name, "abstract": doc.abstract, "items": doc.items}
         if self.dialect == "sqlite":
             if not new:
-                s.execute(text("DELETE FROM catalog_search WHERE rowid = :id"), {"id": entry.id})
+                s.execute(text("DELETE FROM catalog_search WHERE rowid = :id"), {"id": entry_id})
             s.execute(
                 text(
                     "INSERT INTO catalog_search (rowid, name, abstract, items) "

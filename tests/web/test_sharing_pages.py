@@ -425,6 +425,8 @@ def test_refused_dispute_forms_keep_what_was_typed(
     provider = browser(client)
     login(provider, "gaj_steward")
     answer_form = page(provider, f"/sharing/disputes/{dispute.id}")
+    # An open dispute waits for the provider's answer (the label once read 查看, a link's word).
+    assert "待答复" in answer_form and "查看" not in answer_form
 
     answered = provider.post(
         f"/sharing/disputes/{dispute.id}/answer",

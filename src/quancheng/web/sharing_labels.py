@@ -23,7 +23,7 @@ GRANT_STATES: dict[str, str] = {
     "withdrawn": N_("Withdrawn"),
 }
 DISPUTE_STATES: dict[str, str] = {
-    "open": N_("Open"),
+    "open": N_("Awaiting an answer"),
     "corrected": N_("Corrected"),
     "confirmed": N_("Confirmed correct"),
 }

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from quancheng.identity.roles import Role
 from quancheng.ledger import merkle
 from quancheng.ledger.canonical import canonical_json
 from quancheng.ledger.checkpoint import open_checkpoint
@@ -176,3 +177,41 @@ def test_the_entries_page_through_the_log(client: TestClient, city: SmallCity) -
         seen.extend(page["items"])
         start += 4
     assert [i["index"] for i in seen] == list(range(size))
+
+
+def test_the_public_ledger_names_a_member_of_the_public_by_number_only(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: a citizen who signed up with their phone number as user name found it in
+    # the public, permanent ledger: as the subject of identity.user.created and as the actor
+    # of every data request, vote and application, though the docs promise `user:N` only.
+    services = city.services
+    user = services.identity.create_user(
+        None,
+        username="13912345678",
+        password="Correct-horse-9",
+        role=Role.PUBLIC_USER,
+        department=None,
+        display_name="张三",
+    )
+    citizen = services.identity.principal_for(user)
+    services.interaction.submit_request(
+        citizen, title="公交到站数据", description="希望开放公交车实时到站数据"
+    )
+    services.identity.set_password("13912345678", "Another-horse-9")
+    api = client.get("/api/v1/ledger/entries", params={"limit": 1000}).text
+    page = client.get("/ledger").text
+    for text in (api, page):
+        assert "13912345678" not in text and "张三" not in text
+    events = [i["event"] for i in client.get("/api/v1/ledger/entries").json()["items"]]
+    created = [e for e in events if e["type"] == "identity.user.created"][-1]
+    assert created["subject"] == {"kind": "user", "id": f"user:{user.id}"}
+    submitted = next(e for e in events if e["type"] == "portal.request.submitted")
+    assert submitted["actor"] == {"kind": "user", "id": f"user:{user.id}"}
+    # Staff stay accountable by name.
+    steward = city.principals["env_steward"]
+    code = publish_one(city)
+    published = client.get(
+        "/api/v1/ledger/entries", params={"subject": f"catalog_entry:{code}"}
+    ).json()["items"][-1]["event"]
+    assert published["actor"]["id"] == steward.username

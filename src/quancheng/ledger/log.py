@@ -46,7 +46,7 @@ from quancheng.errors import (
     PermissionDenied,
     PlatformError,
 )
-from quancheng.identity.roles import Principal
+from quancheng.identity.roles import Principal, Role
 from quancheng.ledger import merkle
 from quancheng.ledger.canonical import CanonicalError, LedgerEvent
 from quancheng.ledger.checkpoint import Checkpoint, CheckpointError, open_checkpoint
@@ -415,7 +415,7 @@ class Ledger:
                 type=f"identity.user.{action}",
                 time=self.clock(),
                 actor=actor_of(s, actor),
-                subject={"kind": "user", "id": user.username},
+                subject={"kind": "user", "id": user_ref(user)},
                 details=details,
             ),
         )
@@ -864,8 +864,16 @@ def subject_key(kind: str, ident: str) -> str:
     return f"{kind}:{ident}"
 
 
+def user_ref(user: User) -> str:
+    """How the public ledger names a user: staff by user name, the public as `user:N` only."""
+    # The ledger is public and permanent; a citizen's user name may be a phone number or name.
+    if user.role == Role.PUBLIC_USER:
+        return f"user:{user.id}"
+    return user.username
+
+
 def _user_actor(s: Session, user: User) -> dict[str, Any]:
-    actor: dict[str, Any] = {"kind": "user", "id": user.username}
+    actor: dict[str, Any] = {"kind": "user", "id": user_ref(user)}
     if user.department_id is not None:
         dept = s.get(Department, user.department_id)
         if dept is not None:
@@ -880,7 +888,9 @@ def actor_of(s: Session, principal: Principal | None) -> dict[str, Any]:
         return {"kind": "system", "id": name}
     user = s.get(User, principal.user_id)
     if user is None:
-        return {"kind": "user", "id": principal.username or str(principal.user_id)}
+        if principal.role is Role.PUBLIC_USER or not principal.username:
+            return {"kind": "user", "id": f"user:{principal.user_id}"}
+        return {"kind": "user", "id": principal.username}
     actor = _user_actor(s, user)
     if principal.token_id is not None:
         actor["via"] = "token"

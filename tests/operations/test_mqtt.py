@@ -454,3 +454,34 @@ def test_the_broker_password_is_on_no_command_line(tmp_path: Path) -> None:
         assert not any(secret.encode() in argv for argv in seen)
     finally:
         bridge.stop()
+
+
+def test_a_text_value_with_a_nul_character_is_refused_not_retried_forever(
+    services: Services, city: SmallCity
+) -> None:
+    # Regression: on PostgreSQL a reading like {"name": "a\u0000b"} made the whole batch fail
+    # in the database (jsonb has no NUL), so the bridge tried it again forever, never
+    # acknowledged it, and every device's telemetry behind it stalled.
+    steward = city.principals["gaj_steward"]
+    other = LAMP.replace("0001", "0002")
+    for lamp in (LAMP, other):
+        services.entities.create(
+            steward,
+            {"id": lamp, "type": "Streetlight", "powerState": {"type": "Property", "value": "off"}},
+        )
+    bridge = MqttBridge("mqtt://127.0.0.1:1", services.entities)
+    ok = bridge.handle_batch(
+        [
+            (attrs_topic("Streetlight", LAMP), b'{"powerState": "on"}'),
+            (
+                attrs_topic("Streetlight", other),
+                b'{"powerState": {"value": "on", "unitCode": "\\u0000"}}',
+            ),
+            (attrs_topic("Streetlight", other), b'{"powerState": "on", "note": "a\\u0000b"}'),
+        ]
+    )
+    assert ok, "the batch must be acknowledged: sending it again cannot make it valid"
+    assert services.entities.get(steward, LAMP)["powerState"]["value"] == "on"
+    assert services.entities.get(steward, other)["powerState"]["value"] == "off"
+    assert bridge.stats.ingested == 1 and bridge.stats.malformed == 2
+    assert "NUL" in bridge.stats.last_error

@@ -485,3 +485,24 @@ def test_a_text_value_with_a_nul_character_is_refused_not_retried_forever(
     assert services.entities.get(steward, other)["powerState"]["value"] == "off"
     assert bridge.stats.ingested == 1 and bridge.stats.malformed == 2
     assert "NUL" in bridge.stats.last_error
+
+
+def test_a_command_to_an_id_with_a_wildcard_is_refused_and_the_receiver_keeps_running(
+    mosquitto_url: str,  # noqa: F811
+    device: Device,
+) -> None:
+    # Regression: entity ids may contain '+' (urn:ngsi-ld:Streetlight:lamp+1), which no MQTT
+    # topic name may. publish() reported success (the command was marked sent) while paho
+    # raised in the receiver process and killed it: ingestion stopped and restarted.
+    bridge = start_bridge(mosquitto_url, FakeEntities(known={LAMP}), client_id="qc-wildcard")
+    try:
+        pid = bridge.receiver_pid
+        with pytest.raises(ValueError, match="wildcard"):
+            bridge.publish("qc/v1/Streetlight/urn:ngsi-ld:Streetlight:lamp+1/cmd", {"on": 1})
+        assert bridge.stats.published == 0
+        device.publish(attrs_topic("Streetlight", LAMP), {"powerState": "on", "seq": 1})
+        assert wait_for(lambda: bridge.stats.ingested == 1)
+        assert bridge.receiver_pid == pid and bridge.connected
+        assert bridge.stats.failed == 0
+    finally:
+        bridge.stop()

@@ -266,7 +266,13 @@ class MqttBridge:
             self._stored.get_nowait()
 
     def publish(self, topic: str, payload: Any, qos: int = 1) -> None:
-        """Publish a JSON payload (dicts are encoded); ConnectionError if not connected."""
+        """Publish a JSON payload (dicts are encoded); ConnectionError if not connected.
+
+        ValueError for a topic with a wildcard ('+' is valid in an entity id, never in a
+        topic name): paho would raise it in the receiver process and end it.
+        """
+        if "+" in topic or "#" in topic:
+            raise ValueError(f"an MQTT topic name cannot contain a wildcard (+ or #): {topic}")
         if not self._connected.is_set():
             # paho would queue it for the next connection; the caller (CommandDesk.retry)
             # re-sends instead, so a long outage does not release a burst of stale commands.

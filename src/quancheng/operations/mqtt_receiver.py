@@ -169,7 +169,11 @@ class Receiver:
                     self.client.ack(mid, qos)
         elif command[0] == "publish":
             _, topic, data, qos = command
-            info = self.client.publish(topic, data, qos=qos)
+            try:
+                info = self.client.publish(topic, data, qos=qos)
+            except ValueError as exc:  # a topic paho refuses must not end the receiver
+                self._send(("error", f"publish to {topic}: {exc}"))
+                return
             if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 self._send(("error", f"publish to {topic}: {paho.error_string(info.rc)}"))
 

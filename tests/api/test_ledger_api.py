@@ -215,3 +215,35 @@ def test_the_public_ledger_names_a_member_of_the_public_by_number_only(
         "/api/v1/ledger/entries", params={"subject": f"catalog_entry:{code}"}
     ).json()["items"][-1]["event"]
     assert published["actor"]["id"] == steward.username
+
+
+class TamperedTransport(ClientTransport):
+    """A log that serves its real key and checkpoint but rewrites the entries page."""
+
+    def __init__(self, client: TestClient, entries: str) -> None:
+        super().__init__(client)
+        self.entries = entries
+
+    def get(self, path: str) -> str:
+        if "/entries" in path:
+            return self.entries
+        return super().get(path)
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        "[]",
+        '{"items": [1, 2]}',
+        '{"items": [{"index": 0, "leaf_hash": "00", "event": [1, 2.5]}]}',
+        '{"items": "all of them"}',
+    ],
+)
+def test_verifying_a_log_that_serves_nonsense_names_the_problem(
+    client: TestClient, city: SmallCity, entries: str
+) -> None:
+    # Regression: `quancheng ledger verify --url` crashed with a traceback (AttributeError,
+    # CanonicalError) on a log serving malformed entries — the very log it must report on.
+    publish_one(city)
+    problems = verify_remote(TamperedTransport(client, entries))
+    assert problems and all(isinstance(p, str) for p in problems)

@@ -123,3 +123,35 @@ def test_a_witness_that_cannot_reach_the_log_fails(
     result = runner.invoke(main, ["witness", "--url", "http://127.0.0.1:9", "--key", str(key_file)])
     assert result.exit_code == 2
     assert "WITNESS ALARM" in result.output
+
+
+def test_a_malformed_bundle_fails_with_a_message_not_a_traceback(
+    runner: CliRunner, city: Path, tmp_path: Path
+) -> None:
+    # Regression: a bundle that was a JSON array, had an inclusion that was not an object,
+    # a size that was not a number, or was not UTF-8 ended in a Python traceback (exit 1
+    # from an uncaught exception) instead of FAIL and the reason.
+    bundle = tmp_path / "bundle.json"
+    run(runner, "ledger", "prove", "--data-dir", str(city), "3", "--out", str(bundle))
+    good = json.loads(bundle.read_text())
+    from quancheng.cli import load_settings, services_for
+
+    services = services_for(load_settings(city))
+    key = services.ledger.verifier().encode()
+    services.close()
+    cases: list[bytes] = [
+        b"[1, 2]",
+        json.dumps({**good, "inclusion": []}).encode(),
+        json.dumps({**good, "inclusion": {**good["inclusion"], "size": "many"}}).encode(),
+        json.dumps({**good, "event": ["not", "an", "event"]}).encode(),
+        b"\xff\xfe not utf-8",
+    ]
+    for content in cases:
+        bundle.write_bytes(content)
+        result = runner.invoke(main, ["ledger", "check-bundle", str(bundle), "--key", key])
+        assert result.exit_code == 1, (content, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            content,
+            repr(result.exception),
+        )
+        assert result.output.startswith("FAIL: "), (content, result.output)

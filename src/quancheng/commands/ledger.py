@@ -127,7 +127,7 @@ def check_bundle_cmd(data_dir: Path, file: Path, key_text: str) -> None:
     try:
         bundle = json.loads(file.read_text(encoding="utf-8"))
         checkpoint = check_bundle(bundle, key)
-    except (json.JSONDecodeError, WitnessError) as exc:
+    except (ValueError, WitnessError) as exc:  # JSONDecodeError and UnicodeDecodeError too
         click.echo(f"FAIL: {exc}", err=True)
         sys.exit(1)
     click.echo(

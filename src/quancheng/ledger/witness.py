@@ -258,16 +258,25 @@ def make_bundle(
 def check_bundle(bundle: Mapping[str, Any], key: VerifierKey) -> Checkpoint:
     """Verify a proof bundle offline against the log's key; return the checkpoint it rests on."""
     hasher = _hasher_for(key)
+    # A bundle comes from anywhere: every part is checked before use, so that a malformed one
+    # is a WitnessError (FAIL and the reason), never a traceback.
+    if not isinstance(bundle, Mapping):
+        raise WitnessError("bundle must be a JSON object")
     if bundle.get("version") != BUNDLE_VERSION:
         raise WitnessError(f"bundle version must be {BUNDLE_VERSION}")
+    inclusion = bundle.get("inclusion")
+    if not isinstance(inclusion, Mapping):
+        raise WitnessError("bundle inclusion must be an object with size and hashes")
+    if not isinstance(bundle.get("event"), Mapping):
+        raise WitnessError("bundle event must be a JSON object")
     try:
         checkpoint, _ = open_checkpoint(str(bundle["checkpoint"]), [key], hash_size=hasher.size)
         index = int(bundle["index"])
-        inclusion = bundle["inclusion"]
+        size = int(inclusion.get("size", -1))
         data = canonical_json(bundle["event"])
     except (KeyError, TypeError, ValueError, NoteError, CheckpointError, CanonicalError) as exc:
         raise WitnessError(f"bundle is malformed or its checkpoint does not verify: {exc}") from exc
-    if int(inclusion.get("size", -1)) != checkpoint.size:
+    if size != checkpoint.size:
         raise WitnessError(
             f"the proof is for size {inclusion.get('size')}, the checkpoint for {checkpoint.size}"
         )
@@ -292,7 +301,10 @@ def verify_remote(
     transport: Transport, *, key: VerifierKey | None = None, page: int = 1000
 ) -> list[str]:
     """Download every entry, recompute the tree and check the served checkpoint; problems."""
-    served = VerifierKey.parse(transport.get(f"{API}/key").strip())
+    try:
+        served = VerifierKey.parse(transport.get(f"{API}/key").strip())
+    except KeyFormatError as exc:
+        return [f"the log serves no valid key: {exc}"]
     if key is not None and served.encode() != key.encode():
         return [f"the log presents key {served.encode()}, expected {key.encode()}"]
     trusted = key or served
@@ -307,17 +319,26 @@ def verify_remote(
     cr = CompactRange(hasher=hasher)
     while cr.size < checkpoint.size:
         body = _json(transport.get(f"{API}/entries?from={cr.size}&limit={page}"), "entries")
-        items = body.get("items") or []
+        # The log under test may serve anything: a malformed page is a problem to report.
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            problems.append(f"the entries from {cr.size} are not a JSON object with a list")
+            break
         if not items:
             problems.append(f"the log serves no entry {cr.size} below size {checkpoint.size}")
             break
         for item in items:
             if cr.size >= checkpoint.size:
                 break
-            if item.get("index") != cr.size:
-                problems.append(f"entry {cr.size} is missing (served {item.get('index')})")
+            if not isinstance(item, dict) or item.get("index") != cr.size:
+                served_index = item.get("index") if isinstance(item, dict) else item
+                problems.append(f"entry {cr.size} is missing (served {served_index!r})")
                 return problems
-            leaf = hasher.leaf(canonical_json(item.get("event")))
+            try:
+                leaf = hasher.leaf(canonical_json(item.get("event")))
+            except CanonicalError as exc:
+                problems.append(f"entry {cr.size}: its event is not canonical JSON: {exc}")
+                return problems
             if leaf.hex() != item.get("leaf_hash"):
                 problems.append(
                     f"leaf {cr.size}: its event hashes to {leaf.hex()}, "

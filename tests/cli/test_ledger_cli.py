@@ -155,3 +155,15 @@ def test_a_malformed_bundle_fails_with_a_message_not_a_traceback(
             repr(result.exception),
         )
         assert result.output.startswith("FAIL: "), (content, result.output)
+
+
+def test_verify_with_the_log_key_missing_says_so_and_creates_no_key(
+    runner: CliRunner, city: Path
+) -> None:
+    # Regression: verify created a new log key in the data dir and reported every checkpoint
+    # as signed by an unknown key; the log then refused to sign any checkpoint again.
+    run(runner, "ledger", "checkpoint", "--data-dir", str(city))
+    (city / "ledger.key").unlink()
+    out = run(runner, "ledger", "verify", "--data-dir", str(city), ok=False)
+    assert "FAIL: the log key" in out and "is missing" in out
+    assert not (city / "ledger.key").exists()

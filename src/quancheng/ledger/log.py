@@ -808,11 +808,19 @@ class Ledger:
                 f"the head's root {bytes(head.root_hash or b'').hex()} is not the root "
                 f"{cr.root().hex()} of the stored leaves"
             )
-        verifier = self.verifier()
+        if checkpoints and self._key is None and not self.key_path.exists():
+            # Verifying must not create a key (ensure_key would): a new key signs nothing
+            # stored, and the log would then refuse to sign a checkpoint ever again.
+            problems.append(
+                f"the log key {self.key_path} is missing: {len(checkpoints)} checkpoint(s) "
+                "cannot be verified (restore it from the backup)"
+            )
+            return report
+        verifiers = [self.verifier()] if checkpoints else []
         for cp in checkpoints:
             report.checkpoints_checked += 1
             try:
-                signed, _ = open_checkpoint(cp.note, [verifier], hash_size=self.hasher.size)
+                signed, _ = open_checkpoint(cp.note, verifiers, hash_size=self.hasher.size)
             except (NoteError, CheckpointError) as exc:
                 problems.append(f"checkpoint {cp.id} (size {cp.size}) does not verify: {exc}")
                 continue

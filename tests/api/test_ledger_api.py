@@ -247,3 +247,26 @@ def test_verifying_a_log_that_serves_nonsense_names_the_problem(
     publish_one(city)
     problems = verify_remote(TamperedTransport(client, entries))
     assert problems and all(isinstance(p, str) for p in problems)
+
+
+class ProofRewritingTransport(ClientTransport):
+    """A log that serves a consistency proof that is JSON but not an object."""
+
+    def get(self, path: str) -> str:
+        if "/proof/consistency" in path:
+            return '["not", "an", "object"]'
+        return super().get(path)
+
+
+def test_a_witness_refuses_a_consistency_proof_that_is_not_an_object(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    # Regression: the witness crashed with AttributeError (a traceback, not WITNESS ALARM).
+    witness = SigningKey.generate("witness.strict")
+    city.services.ledger.add_witness_key(witness.name, witness.verifier.encode())
+    state = tmp_path / "state.json"
+    run_witness(ClientTransport(client), witness, state)
+    publish_one(city)
+    city.services.ledger.issue_checkpoint()
+    with pytest.raises(WitnessError, match="consistency proof must be a list"):
+        run_witness(ProofRewritingTransport(client), witness, state)

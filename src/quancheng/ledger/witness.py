@@ -224,7 +224,7 @@ def run_witness(
             transport.get(f"{API}/proof/consistency?first={state.size}&second={checkpoint.size}"),
             "consistency proof",
         )
-        proof = _hexes(body.get("hashes"), "consistency proof")
+        proof = _hexes(body.get("hashes") if isinstance(body, dict) else None, "consistency proof")
     check_advance(state, checkpoint, proof, hasher=hasher)
     cosigned = add_signatures(note, [key])
     transport.post(f"{API}/cosignatures", cosigned)

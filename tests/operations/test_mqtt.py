@@ -506,3 +506,42 @@ def test_a_command_to_an_id_with_a_wildcard_is_refused_and_the_receiver_keeps_ru
         assert bridge.stats.failed == 0
     finally:
         bridge.stop()
+
+
+def test_a_retained_reading_without_its_own_time_is_not_stored_again_on_each_connect(
+    mosquitto_url: str,  # noqa: F811
+    device: Device,
+) -> None:
+    # Regression: the broker sends retained messages on every subscription, and the bridge
+    # subscribes on every connection; a retained reading without observedAt was stored as if
+    # observed then — last week's value became current again and a silent device looked alive.
+    other = LAMP.replace("0001", "0002")
+    timed = {"powerState": {"value": "on", "observedAt": "2026-01-01T00:00:00Z"}}
+
+    def retained(topic: str, payload: Any) -> None:
+        info = device.client.publish(topic, json.dumps(payload).encode(), qos=1, retain=True)
+        info.wait_for_publish(5)
+
+    retained(attrs_topic("Streetlight", LAMP), {"seq": 1})
+    retained(attrs_topic("Streetlight", other), timed)
+    sink = FakeEntities(known={LAMP, other})
+    bridge = start_bridge(mosquitto_url, sink, client_id="qc-retained")
+    try:
+        assert wait_for(lambda: bridge.stats.received == 2)
+        assert wait_for(lambda: bridge.stats.stale == 1 and bridge.stats.ingested == 1)
+        assert sink.seqs() == [] and [c[1] for c in sink.calls] == [other]
+        # Live messages reach an established subscription with the retain flag cleared.
+        retained(attrs_topic("Streetlight", LAMP), {"seq": 2})
+        assert wait_for(lambda: sink.seqs() == [2])
+    finally:
+        bridge.stop()
+    bridge = start_bridge(mosquitto_url, sink, client_id="qc-retained")
+    try:
+        assert wait_for(lambda: bridge.stats.received == 2)
+        assert wait_for(lambda: bridge.stats.stale == 1)
+        time.sleep(0.3)
+        assert sink.seqs() == [2], "the retained seq 2 is not stored a second time"
+    finally:
+        bridge.stop()
+        for topic in (attrs_topic("Streetlight", LAMP), attrs_topic("Streetlight", other)):
+            device.client.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)

@@ -12,7 +12,10 @@ is stored or the bridge stops; what is left unacknowledged then is delivered aga
 broker on the next connection — at least once, never silently lost (writes are idempotent
 on entity, attribute and observedAt).
 Malformed payloads and unknown entities are acknowledged and dropped (counted in `stats`):
-sending them again would not make them valid.
+sending them again would not make them valid. So is a retained message (the broker sends it
+on every subscription, and the bridge subscribes on every connection) unless each of its
+attributes carries its own observedAt: stored at the time it arrived, a reading of last week
+became current again after each reconnect and made a silent device look alive (`stale`).
 
 The connection itself lives in a child process (`mqtt_receiver`): paho reads the broker's
 packets one small read at a time, and in this process it held the interpreter lock the
@@ -68,7 +71,7 @@ class DeviceSink(Protocol):
 class _Batch(NamedTuple):
     generation: int  # of the receiver child that sent it
     number: int
-    messages: list[tuple[str, bytes | bytearray]]
+    messages: list[tuple[Any, ...]]  # (topic, payload), or (topic, payload, True) if retained
 
 
 @dataclass
@@ -79,6 +82,7 @@ class BridgeStats:
     ingested: int = 0
     unknown: int = 0
     malformed: int = 0
+    stale: int = 0
     failed: int = 0
     connects: int = 0
     disconnects: int = 0
@@ -101,6 +105,7 @@ class BridgeStats:
                 "ingested": self.ingested,
                 "unknown": self.unknown,
                 "malformed": self.malformed,
+                "stale": self.stale,
                 "failed": self.failed,
                 "connects": self.connects,
                 "disconnects": self.disconnects,
@@ -410,7 +415,7 @@ class MqttBridge:
             # again by the broker and acknowledges its own copies.
             self._tell(batch.generation, ("stored", batch.number))
 
-    def _store(self, batch: list[tuple[str, bytes | bytearray]]) -> IngestResult | None:
+    def _store(self, batch: list[tuple[Any, ...]]) -> IngestResult | None:
         """Store a batch (trying again while it fails); None if the bridge stopped first."""
         # Decoded once: a retry must not count the malformed payloads again.
         decoded = self._decode(batch)
@@ -443,7 +448,7 @@ class MqttBridge:
         """Ingest one message; whether it may be acknowledged (False: deliver it again)."""
         return self.handle_batch([(topic, payload)])
 
-    def handle_batch(self, messages: list[tuple[str, bytes | bytearray]]) -> bool:
+    def handle_batch(self, messages: list[tuple[Any, ...]]) -> bool:
         """Store messages in one transaction; whether they may be acknowledged (all or none)."""
         result = self._ingest(self._decode(messages))
         if result is None:
@@ -453,10 +458,14 @@ class MqttBridge:
         self._count(result)
         return True
 
-    def _decode(self, messages: list[tuple[str, bytes | bytearray]]) -> list[dict[str, Any]]:
-        """The device messages of valid topics and payloads (the others counted as malformed)."""
+    def _decode(self, messages: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        """The device messages of valid topics and payloads (the others counted as malformed).
+
+        Each message is (topic, payload), or (topic, payload, True) when it is retained.
+        """
         decoded: list[dict[str, Any]] = []
-        for topic, payload in messages:
+        for message in messages:
+            topic, payload = message[0], message[1]
             where = parse_attrs_topic(topic)
             if where is None:
                 self.stats.bump("malformed", f"unexpected topic {topic!r}")
@@ -469,6 +478,11 @@ class MqttBridge:
                 continue
             if not isinstance(attrs, dict) or not attrs:
                 self.stats.bump("malformed", f"{topic}: payload is not a JSON object")
+                continue
+            if len(message) > 2 and message[2] and not _all_timed(attrs):
+                self.stats.bump(
+                    "stale", f"{topic}: retained message without observedAt on every attribute"
+                )
                 continue
             decoded.append({"id": entity_id, "type": entity_type, "attrs": attrs})
         return decoded
@@ -501,3 +515,8 @@ class MqttBridge:
             self.stats.bump("unknown", n=len(result.unknown))
         for refused in result.rejected:
             self.stats.bump("malformed", f"{refused.get('id')}: {refused.get('error')}")
+
+
+def _all_timed(attrs: dict[str, Any]) -> bool:
+    """Whether every attribute carries its own observedAt (a retained copy is then harmless)."""
+    return all(isinstance(v, dict) and "observedAt" in v for v in attrs.values())

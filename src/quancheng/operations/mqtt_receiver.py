@@ -9,7 +9,8 @@ in length-prefixed pickle frames (both ends are ours):
   stored — only then are its messages acknowledged (PUBACK), in order — and
   `("publish", topic, data, qos)` for commands. End of input means stop: the child
   disconnects and exits, leaving unacknowledged messages to the broker's session.
-- child to parent: `("batch", n, [(topic, payload), ...])`, at most `window` of them
+- child to parent: `("batch", n, [(topic, payload), ...])` (a retained message, sent
+  because of our subscription, as `(topic, payload, True)`), at most `window` of them
   unconfirmed, and the connection's events `("connected", session_present)` (once the
   broker has granted the subscription),
   `("disconnected", reason)`, `("refused", reason)`, `("error", message)`.
@@ -108,7 +109,7 @@ class Receiver:
         self.port: int = config["port"]
         self.keepalive: int = config["keepalive"]
         self._write_lock = threading.Lock()
-        self._inbox: deque[tuple[str, bytes | bytearray, int, int]] = deque()
+        self._inbox: deque[tuple[str, bytes | bytearray, int, int, bool]] = deque()
         self._arrived = threading.Condition()
         # Batch number -> the (mid, qos) of its messages, until the parent has stored it.
         self._unconfirmed: dict[int, list[tuple[int, int]]] = {}
@@ -238,7 +239,7 @@ class Receiver:
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         # deque.append is atomic: the condition is only taken to wake the batcher.
         inbox = self._inbox
-        inbox.append((message.topic, message.payload, message.mid, message.qos))
+        inbox.append((message.topic, message.payload, message.mid, message.qos, message.retain))
         if len(inbox) >= self.batch_size:
             with self._arrived:
                 self._arrived.notify_all()
@@ -254,17 +255,18 @@ class Receiver:
                     self._arrived.wait(self.batch_seconds)
                 number, batch = self._take()
             if batch:
-                self._send(("batch", number, [(t, p) for t, p, _, _ in batch]))
+                items = [(t, p, True) if r else (t, p) for t, p, _, _, r in batch]
+                self._send(("batch", number, items))
 
-    def _take(self) -> tuple[int, list[tuple[str, bytes | bytearray, int, int]]]:
+    def _take(self) -> tuple[int, list[tuple[str, bytes | bytearray, int, int, bool]]]:
         """Up to batch_size messages and their batch number (the condition held)."""
         inbox = self._inbox
-        batch: list[tuple[str, bytes | bytearray, int, int]] = []
+        batch: list[tuple[str, bytes | bytearray, int, int, bool]] = []
         while inbox and len(batch) < self.batch_size:
             batch.append(inbox.popleft())
         number = self._next
         if batch:
-            self._unconfirmed[number] = [(mid, qos) for _, _, mid, qos in batch]
+            self._unconfirmed[number] = [(mid, qos) for _, _, mid, qos, _ in batch]
             self._next += 1
         return number, batch
 

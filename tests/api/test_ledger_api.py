@@ -270,3 +270,22 @@ def test_a_witness_refuses_a_consistency_proof_that_is_not_an_object(
     city.services.ledger.issue_checkpoint()
     with pytest.raises(WitnessError, match="consistency proof must be a list"):
         run_witness(ProofRewritingTransport(client), witness, state)
+
+
+def test_an_oversized_cosignature_is_413_whether_declared_or_streamed(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: anyone may post here, and the whole body was read into memory before its
+    # size was checked (then a 400 invalid_note, not 413).
+    big = b"x" * (64 * 1024 + 1)
+    declared = client.post("/api/v1/ledger/cosignatures", content=big)
+    assert declared.status_code == 413
+    assert declared.json()["error"]["code"] == "payload_too_large"
+
+    def chunks() -> Any:
+        for _ in range(20):
+            yield b"y" * 8192
+
+    streamed = client.post("/api/v1/ledger/cosignatures", content=chunks())
+    assert streamed.status_code == 413
+    assert client.post("/api/v1/ledger/cosignatures", content=b"").status_code == 400

@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from quancheng.api.deps import ServicesDep
 from quancheng.api.schemas import API_ERRORS
-from quancheng.errors import BadRequest
+from quancheng.errors import BadRequest, PayloadTooLarge
 
 router = APIRouter(prefix="/ledger", tags=["ledger"], responses=API_ERRORS)
 NOTE_MEDIA_TYPE = "text/plain; charset=utf-8"
@@ -70,8 +70,17 @@ async def add_cosignature(request: Request, services: ServicesDep) -> dict[str, 
 
     No login: the signature by a key the platform authority registered is the credential.
     """
-    raw = await request.body()
-    if not raw or len(raw) > MAX_NOTE_BYTES:
+    # Anyone may post here: read at most the limit, never a whole oversized body.
+    too_large = PayloadTooLarge(f"a co-signed checkpoint note is at most {MAX_NOTE_BYTES} bytes")
+    declared = request.headers.get("content-length")
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > MAX_NOTE_BYTES:
+        raise too_large
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_NOTE_BYTES:
+            raise too_large
+    if not raw:
         raise BadRequest(
             f"post the co-signed checkpoint note as text (at most {MAX_NOTE_BYTES} bytes)",
             code="invalid_note",

@@ -664,3 +664,46 @@ def test_any_text_value_matches_only_itself(value: str) -> None:
         ).sql
         assert sorted(r[0] for r in conn.execute(sql).fetchall()) == expected
     conn.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT n AS x FROM people GROUP BY x HAVING max(secret) LIKE 's1%'",
+        "SELECT district FROM people HAVING max(secret) = 's1'",
+        "SELECT district FROM people QUALIFY row_number() OVER () > 0 AND secret = 's1'",
+        "SELECT district AS secret FROM people ORDER BY secret || ''",
+        "SELECT district AS secret FROM people ORDER BY lower(secret) DESC",
+        "SELECT district AS secret FROM people UNION SELECT district FROM people "
+        "ORDER BY secret || ''",
+        "SELECT DISTINCT ON (secret || '') district AS secret FROM people",
+    ],
+)
+def test_a_hidden_column_is_no_oracle_in_having_qualify_or_order_by(db: Database, sql: str) -> None:
+    # Regression: sqlglot's scopes leave out the columns of HAVING, QUALIFY and ORDER BY that
+    # might name an output, so the guard passed them unqualified and the database read the
+    # hidden (masked) column: `HAVING max(secret) LIKE 's1%'` told its value a prefix at a
+    # time, and `ORDER BY secret || ''` under an output named secret sorted by it.
+    with pytest.raises(BadRequest) as caught:
+        db.rows(sql)
+    assert caught.value.code == "unknown_column"
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        (
+            "SELECT -n AS secret FROM people WHERE n IS NOT NULL ORDER BY secret",
+            [(-50,), (-40,), (-30,), (-20,), (-10,)],
+        ),
+        (
+            "SELECT DISTINCT ON (secret) district AS secret FROM people "
+            "WHERE district = '历下区' ORDER BY secret",
+            [("历下区",)],
+        ),
+    ],
+)
+def test_an_output_named_like_a_hidden_column_is_still_the_output(
+    db: Database, sql: str, expected: list[tuple[Any, ...]]
+) -> None:
+    assert db.rows(sql) == expected

@@ -304,27 +304,30 @@ def _refuse_whole_rows(query: exp.Query) -> None:
 
 
 def _check_columns(query: exp.Query) -> None:
-    """Columns qualify could not resolve are unknown, hidden or ambiguous: refuse them."""
-    for scope in _scopes(query):
-        outputs = (
-            set(scope.expression.named_selects)
-            if isinstance(scope.expression, exp.Query)
-            else set()
-        )
-        for column in scope.unqualified_columns:
-            if column.name in outputs and _in_order_by(column, scope.expression):
-                continue
-            raise _unknown_column(f"no column {column.name} that you may read", column.name)
+    """Columns qualify could not resolve are unknown, hidden or ambiguous: refuse them.
+
+    Scopes do not list the columns of HAVING, QUALIFY, ORDER BY and DISTINCT ON that may
+    name an output, so every column of the tree is looked at: an unqualified one is left to
+    the database to resolve only as a bare ORDER BY or DISTINCT ON key naming an output,
+    which both engines read as that output. Anywhere else (`HAVING max(secret) > '3'`,
+    `ORDER BY secret || ''`) they read the physical column, hidden or masked.
+    """
+    for column in query.find_all(exp.Column):
+        if column.table or _names_an_output(column):
+            continue
+        raise _unknown_column(f"no column {column.name} that you may read", column.name)
 
 
-def _in_order_by(node: exp.Expr, top: exp.Expr) -> bool:
-    order = top.args.get("order")
-    current: exp.Expr | None = node
-    while current is not None and current is not top:
-        if current is order:
-            return True
-        current = current.parent
-    return False
+def _names_an_output(column: exp.Column) -> bool:
+    key: exp.Expr = column.parent if isinstance(column.parent, exp.Ordered) else column
+    clause = key.parent
+    if isinstance(clause, exp.Order):
+        owner = clause.parent
+    elif isinstance(clause, exp.Tuple) and isinstance(clause.parent, exp.Distinct):
+        owner = clause.parent.parent
+    else:
+        return False
+    return isinstance(owner, exp.Query) and column.name in owner.named_selects
 
 
 def _unknown_column(message: str, name: str | None) -> BadRequest:

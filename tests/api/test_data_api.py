@@ -225,6 +225,32 @@ def test_masked_columns_cannot_be_filtered_or_read_by_sql(
     assert sql.json()["fields"] == ["所属区县"]
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 身份证号 FROM {table} AS x(身份证号)",
+        "SELECT n AS d FROM (SELECT 1 AS n) s, {table} GROUP BY d "
+        "HAVING max(身份证号) LIKE '3701%'",
+    ],
+)
+def test_sql_cannot_read_a_masked_column_by_renaming_or_having(
+    client: TestClient, people: int, sql: str
+) -> None:
+    # Regression: an alias list renamed a readable column to the masked column's name and
+    # the database read the masked column raw; HAVING tested it as an oracle.
+    table = client.get(f"/api/v1/datasets/{people}/data").json()["table"]
+
+    response = client.post("/api/v1/sql", json={"sql": sql.format(table=table)})
+
+    assert "199003" not in response.text
+    assert "370102" not in response.text
+    if response.status_code == 200:
+        assert response.json()["rows"] != [[1]]
+    else:
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "unknown_column"
+
+
 def test_sql_reads_the_tables_the_caller_may_read(client: TestClient, air: int) -> None:
     table = client.get(f"/api/v1/datasets/{air}/data").json()["table"]
 

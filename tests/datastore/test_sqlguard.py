@@ -707,3 +707,30 @@ def test_an_output_named_like_a_hidden_column_is_still_the_output(
     db: Database, sql: str, expected: list[tuple[Any, ...]]
 ) -> None:
     assert db.rows(sql) == expected
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT secret FROM people AS x(secret) ORDER BY _rowid",
+        "SELECT x.secret FROM people AS x(secret, n) ORDER BY x._rowid",
+        "SELECT s FROM (SELECT secret, _rowid FROM people x(secret)) AS q(s) ORDER BY _rowid",
+    ],
+)
+@pytest.mark.parametrize("row_filter", [(), (LIXIA,)])
+def test_column_aliases_rename_the_readable_columns_not_the_physical_ones(
+    db: Database, sql: str, row_filter: tuple[Filter, ...]
+) -> None:
+    # Regression: `AS x(secret)` renamed the first readable column for the guard, but the
+    # physical table lost the alias list, so `x.secret` read the hidden column itself —
+    # raw ID numbers through a table whose 身份证号 is masked.
+    rows = db.rows(sql, *row_filter)
+    assert all(not str(r[0]).startswith("s") for r in rows)
+    expected = ["历下区", "历下区"] if row_filter else [r[1] for r in PEOPLE_ROWS]
+    assert [r[0] for r in rows] == expected
+
+
+def test_a_column_alias_list_keeps_the_other_columns_and_the_filter(db: Database) -> None:
+    rows = db.rows("SELECT * FROM people AS p(place, people) ORDER BY people", LIXIA)
+    assert rows[0][:2] == ("历下区", 10)
+    assert len(rows) == 2

@@ -407,9 +407,17 @@ def _to_physical(query: exp.Query, used: Mapping[str, SqlTable]) -> None:
             table.set("this", exp.to_identifier(physical, quoted=True))
             if schema:
                 table.set("db", exp.to_identifier(schema[-1], quoted=True))
+            # Column aliases (`AS x(a, b)`) rename the readable columns in order, as qualify
+            # read them; on the physical table they would rename its first columns, hidden
+            # and masked ones included, so a renamed table is read through the subquery
+            # that lists the readable columns only.
+            renamed = table.args["alias"].columns if table.args.get("alias") else []
             # Qualified references keep working through the public name (or the user's alias).
-            table.set("alias", exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
-            if spec.row_filter:
+            table.set(
+                "alias",
+                exp.TableAlias(this=exp.to_identifier(alias, quoted=True), columns=renamed or None),
+            )
+            if spec.row_filter or renamed:
                 table.replace(_filtered(table, spec, physical))
 
 
@@ -419,7 +427,10 @@ _OUTER_TABLE_ARGS = ("alias", "laterals", "joins", "pivots")
 
 
 def _filtered(table: exp.Table, spec: SqlTable, physical: str) -> exp.Subquery:
-    """`(SELECT readable…, _rowid FROM physical WHERE policy) AS alias` in place of `table`."""
+    """`(SELECT readable…, _rowid FROM physical WHERE policy) AS alias` in place of `table`.
+
+    Without a policy filter the condition is TRUE: the subquery still limits the columns.
+    """
     inner = table.copy()
     for key in _OUTER_TABLE_ARGS:
         inner.set(key, None)

@@ -734,3 +734,24 @@ def test_a_column_alias_list_keeps_the_other_columns_and_the_filter(db: Database
     rows = db.rows("SELECT * FROM people AS p(place, people) ORDER BY people", LIXIA)
     assert rows[0][:2] == ("历下区", 10)
     assert len(rows) == 2
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT count(*) FROM people NATURAL JOIN (SELECT 's1' AS secret) AS g",
+        "SELECT district FROM (SELECT 's1' AS secret) AS g NATURAL LEFT JOIN people",
+    ],
+)
+def test_a_natural_join_cannot_match_on_a_hidden_column(db: Database, sql: str) -> None:
+    # Regression: with no readable column in common, qualify left the NATURAL JOIN as it
+    # was and the database joined on the physical columns: the hidden `secret` against a
+    # guessed value.
+    with pytest.raises(BadRequest) as caught:
+        db.rows(sql)
+    assert caught.value.code == "sql_join_denied"
+
+
+def test_a_natural_join_on_readable_columns_still_joins(db: Database) -> None:
+    sql = "SELECT count(*) FROM people NATURAL JOIN (SELECT 's1' AS secret, 10 AS n) AS g"
+    assert db.rows(sql) == [(1,)]

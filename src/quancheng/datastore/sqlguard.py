@@ -116,6 +116,7 @@ def check_sql(
     _refuse_functions(query)
     used = _resolve_tables(query, tables)
     qualified = _qualify(query, used)
+    _refuse_natural_joins(qualified)
     _refuse_whole_rows(qualified)
     _check_columns(qualified)
     _drop_implicit_rowids(qualified)
@@ -290,6 +291,22 @@ def _qualify(query: exp.Query, used: Mapping[str, SqlTable]) -> exp.Query:
         found = re.search(r"column:?\s*(\S+)", str(error), re.IGNORECASE)
         raise _unknown_column(str(error), found[1] if found else None) from None
     return qualified
+
+
+def _refuse_natural_joins(query: exp.Query) -> None:
+    """A NATURAL JOIN qualify left alone shares no readable column: refuse it.
+
+    qualify turns one over readable columns into JOIN … ON; one it could not would join on
+    whatever the physical tables share, hidden and masked columns included — `people
+    NATURAL JOIN (SELECT '3701…' AS 身份证号) AS g` tested a guessed ID number.
+    """
+    for join in query.find_all(exp.Join):
+        if join.method.upper() == "NATURAL":
+            raise BadRequest(
+                "NATURAL JOIN needs a column both sides share that you may read; "
+                "write CROSS JOIN or JOIN … ON instead",
+                code="sql_join_denied",
+            )
 
 
 def _refuse_whole_rows(query: exp.Query) -> None:

@@ -137,6 +137,39 @@ def test_bad_queries_name_the_problem(
     assert response.json()["error"]["code"] == code
 
 
+def test_fields_give_the_type_of_the_values_sent(
+    client: TestClient, city: SmallCity, air: int
+) -> None:
+    # Regression: aggregates were typed text (a count, an average), and a masked date typed
+    # date while its values were age bands — CKAN's datastore_search passed both on.
+    groups = client.get(
+        f"/api/v1/datasets/{air}/rows",
+        params={"_group_by": "所属区县", "_agg": "count,avg:PM2.5浓度,max:监测时间"},
+    ).json()
+    assert {f["name"]: f["type"] for f in groups["fields"]} == {
+        "所属区县": "text",
+        "count": "integer",
+        "avg_pm2_5浓度": "double",
+        "max_监测时间": "timestamp",
+    }
+
+    items = [
+        {"name": "姓名", "data_type": "C", "length": 50, "sensitivity": "personal"},
+        {"name": "出生日期", "data_type": "D", "sensitivity": "personal"},
+    ]
+    entry_id = new_entry(city, name="老年人优待证", data_items=items)
+    job = upload(client, city, entry_id, "姓名,出生日期\n张三,1950-03-07\n".encode(), "o.csv")
+    assert job["status"] == "succeeded", job["message"]
+    public = client.get(f"/api/v1/datasets/{entry_id}/rows").json()
+    assert [f["type"] for f in public["fields"]] == ["text", "text"]
+    assert public["rows"][0]["出生日期"].endswith("+") or "-" in public["rows"][0]["出生日期"]
+    owner = client.get(f"/api/v1/datasets/{entry_id}/rows", headers=city.auth("env_steward"))
+    assert [f["type"] for f in owner.json()["fields"]] == ["text", "date"]
+    ckan = client.get("/api/3/action/datastore_search", params={"resource_id": public["table"]})
+    assert ckan.status_code == 200, ckan.text
+    assert [f["type"] for f in ckan.json()["result"]["fields"]] == ["text", "text"]
+
+
 def test_csv_export_has_a_bom_labels_and_neutralised_formulas(client: TestClient, air: int) -> None:
     response = client.get(f"/api/v1/datasets/{air}/export.csv", params={"_sort": "PM2.5浓度"})
 

@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 import pyarrow as pa
 
 from quancheng.datastore import export, masking, params, sqlguard
+from quancheng.datastore.backends import sqlbuild
 from quancheng.datastore.masking import MaskRule
 from quancheng.datastore.policy import ReadAudit, ReadDecision, ReadPolicy
 from quancheng.datastore.query import Page, QuerySpec
-from quancheng.datastore.schema import Column, TableSchema
+from quancheng.datastore.schema import Column, ColumnType, TableSchema
 from quancheng.datastore.service import DatasetInfo, DatastoreService, VersionInfo
 from quancheng.errors import BadRequest, NotAuthenticated, NotFound, PermissionDenied
 from quancheng.identity.roles import Principal
@@ -91,7 +92,7 @@ class DataReader:
         )
         if total:
             page = replace(page, total=self._count(version, spec))
-        columns = _result_columns(version.schema, spec)
+        columns = _result_columns(version.schema, spec, decision.masks)
         rows = _mask_rows(page.rows, columns, decision.masks, self.masking_key)
         self._audit(actor, decision, info, columns, len(rows), _query_text(query), "rows")
         return RowsResult(
@@ -120,7 +121,7 @@ class DataReader:
             )
         info, version, decision = self._open(actor, ref)
         spec = self._spec(version.schema, decision, query, unlimited=True)
-        columns = _result_columns(version.schema, spec)
+        columns = _result_columns(version.schema, spec, decision.masks)
         batches = self.datastore.backend.stream(
             version.physical_table, version.schema.columns, spec
         )
@@ -348,13 +349,20 @@ def _refuse_masked_conditions(spec: QuerySpec, decision: ReadDecision) -> None:
         )
 
 
-def _result_columns(schema: TableSchema, spec: QuerySpec) -> tuple[Column, ...]:
+def _result_columns(
+    schema: TableSchema, spec: QuerySpec, masks: Mapping[str, MaskRule]
+) -> tuple[Column, ...]:
+    """The result's columns typed as the values sent: masked ones are text."""
     if not spec.group_by:
         by_name = {c.name: c for c in schema.columns}
-        return tuple(by_name[f] for f in spec.fields)
+        return tuple(
+            replace(by_name[f], type=ColumnType.TEXT) if f in masks else by_name[f]
+            for f in spec.fields
+        )
     groups = [c for c in schema.columns if c.name in spec.group_by]
     ordered = sorted(groups, key=lambda c: spec.group_by.index(c.name))
-    aggs = [Column(name=a.alias, label=a.alias) for a in spec.aggregates]
+    types = dict(sqlbuild.result_types(schema.columns, spec))
+    aggs = [Column(name=a.alias, label=a.alias, type=types[a.alias]) for a in spec.aggregates]
     return tuple(ordered + aggs)
 
 

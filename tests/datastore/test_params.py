@@ -149,6 +149,26 @@ def test_bad_values_are_refused_naming_the_parameter(query: str) -> None:
     assert error.details["parameter"] == query.split("=", 1)[0]
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "人口=٣",
+        "人口__gte=３",
+        "人口__in=1,٢",
+        "面积=٣.٥",
+        "面积__lt=1_000",
+        "成立日期=٢٠٢٤-٠١-٠٥",
+        "更新时间__gte=２０２４-０１-０５ ０８:００",
+    ],
+)
+def test_numbers_and_dates_are_written_in_ascii_digits(query: str) -> None:
+    # Regression: int(), float() and the patterns read '٣' and '３' as 3 (and
+    # float() read 1_000 as 1000), so a filter matched a number nobody wrote.
+    error = refused(query)
+    assert error.code == "bad_value"
+    assert error.details["parameter"] == query.split("=", 1)[0]
+
+
 def test_several_filters_on_one_column_are_all_kept() -> None:
     spec = parse("人口__gte=1&人口__lt=9&人口__ne=5")
     assert [f.op for f in spec.filters] == [Op.GTE, Op.LT, Op.NE]
@@ -210,6 +230,18 @@ def test_sort_fields_limit_offset() -> None:
 def test_limit_out_of_range(limit: str) -> None:
     error = refused(f"_limit={limit}")
     assert (error.code, error.details["parameter"]) == ("bad_limit", "_limit")
+
+
+@pytest.mark.parametrize("offset", ["-1", "٣", "9223372036854775808", "9999999999999999999"])
+def test_offset_out_of_range(offset: str) -> None:
+    # Regression: an offset past the 64-bit range reached the engine, which answered with
+    # "a value does not fit its column", naming no parameter.
+    error = refused(f"_offset={offset}")
+    assert (error.code, error.details["parameter"]) == ("bad_value", "_offset")
+
+
+def test_limit_in_other_digits_is_refused() -> None:
+    assert refused("_limit=١٠").code == "bad_limit"
 
 
 def test_limit_bounds_follow_max_limit() -> None:

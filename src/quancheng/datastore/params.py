@@ -33,9 +33,11 @@ _OPS = {op.value: op for op in Op}
 _AGGS = {a.value: a for a in AggFunc}
 _NUMERIC = frozenset({ColumnType.INTEGER, ColumnType.DOUBLE})
 _TEXT_OPS = frozenset({Op.CONTAINS, Op.STARTSWITH})
-_DATE_RE = re.compile(DATE_PATTERN)
-_TIMESTAMP_RE = re.compile(TIMESTAMP_PATTERN)
-_INT_RE = re.compile(r"^[+-]?\d{1,19}$")
+# ASCII digits only, as the engines' casts and patterns read them: int() and float() also
+# take '٣' and '３' (and float() '1_000'), which would filter on a number nobody wrote.
+_DATE_RE = re.compile(DATE_PATTERN, re.ASCII)
+_TIMESTAMP_RE = re.compile(TIMESTAMP_PATTERN, re.ASCII)
+_INT_RE = re.compile(r"^[+-]?\d{1,19}$", re.ASCII)
 _BIGINT = 2**63
 _TRUE = frozenset({"true", "1", "是"})
 _FALSE = frozenset({"false", "0"}) | FALSE_WORDS
@@ -294,7 +296,7 @@ def convert_value(column: Column, raw: str, param: str) -> Any:
             return int(text)
     elif kind is ColumnType.DOUBLE:
         try:
-            number = float(text)
+            number = float(text) if text.isascii() and "_" not in text else math.nan
         except ValueError:
             number = math.nan
         if math.isfinite(number):
@@ -376,8 +378,10 @@ def _parse_offset(value: str) -> int:
     text = value.strip()
     if not text:
         return 0
-    if not _INT_RE.match(text) or int(text) < 0:
-        raise _bad("bad_value", "_offset must be a whole number, 0 or more", "_offset")
+    if not _INT_RE.match(text) or not 0 <= int(text) < _BIGINT:
+        raise _bad(
+            "bad_value", f"_offset must be a whole number from 0 to {_BIGINT - 1}", "_offset"
+        )
     return int(text)
 
 

@@ -169,6 +169,34 @@ def test_numbers_and_dates_are_written_in_ascii_digits(query: str) -> None:
     assert error.details["parameter"] == query.split("=", 1)[0]
 
 
+@pytest.mark.parametrize(
+    ("columns", "query"),
+    [
+        (("count", "n"), "_group_by=count"),
+        (("count", "n"), "_group_by=count&_agg=count,max:n"),
+        (("min_n", "n"), "_group_by=min_n&_agg=min:n"),
+    ],
+)
+def test_an_aggregate_named_like_its_group_column_is_refused(
+    columns: tuple[str, str], query: str
+) -> None:
+    # Regression: grouping a column called count by the default count gave two result
+    # columns called count, and each row object kept one of them: the group value was lost.
+    schema = TableSchema(tuple(Column(c, c, ColumnType.INTEGER) for c in columns))
+    with pytest.raises(BadRequest) as caught:
+        parse_row_query(_pairs(query), schema, visible=frozenset(columns))
+    assert caught.value.code == "bad_value"
+    assert caught.value.details["parameter"] == "_agg"
+
+
+def test_a_column_called_count_groups_with_a_named_count() -> None:
+    schema = TableSchema((Column("count", "count", ColumnType.INTEGER), Column("n", "n")))
+    spec = parse_row_query(
+        _pairs("_group_by=count&_agg=count:n"), schema, visible=frozenset({"count", "n"})
+    )
+    assert [a.alias for a in spec.aggregates] == ["count_n"]
+
+
 def test_several_filters_on_one_column_are_all_kept() -> None:
     spec = parse("人口__gte=1&人口__lt=9&人口__ne=5")
     assert [f.op for f in spec.filters] == [Op.GTE, Op.LT, Op.NE]

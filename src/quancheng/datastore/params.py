@@ -130,6 +130,16 @@ def _grouped_spec(resolver: _Resolver, p: _Parsed, group_refs: list[str]) -> Que
     groups = tuple(_dedupe([resolver.resolve("_group_by", r).name for r in group_refs]))
     aggregates = _parse_aggregates(resolver, p.agg_text or "count")
     aliases = {a.alias: a.alias for a in aggregates}
+    clash = [g for g in groups if g in aliases]
+    if clash:
+        # Two result columns of one name: a row object would keep only one of them.
+        raise _bad(
+            "bad_value",
+            f"the aggregate {clash[0]!r} is named like a group column; ask _agg for "
+            "another (count:column is named count_column)",
+            "_agg",
+            column=clash[0],
+        )
     sort: list[Sort] = []
     for param, raw, desc in p.sort_refs:
         ref = raw.removeprefix("-") if param == "_sort" else raw

@@ -298,6 +298,10 @@ def test_hidden_column_named_explicitly_is_unknown() -> None:
         "SELECT count(p) FROM d_370100_ab_0001 AS p",
         "SELECT 所属区县 FROM d_370100_ab_0001 AS p WHERE p IS NOT NULL",
         "SELECT k FROM (SELECT p AS k FROM d_370100_ab_0001 AS p) AS s",
+        "SELECT concat(p.*) FROM d_370100_ab_0001 AS p",
+        "SELECT CAST(d_370100_ab_0001.* AS TEXT) FROM d_370100_ab_0001",
+        "SELECT count(DISTINCT p.*) FROM d_370100_ab_0001 AS p",
+        "SELECT 所属区县 FROM d_370100_ab_0001 AS p ORDER BY p.*",
     ],
 )
 def test_a_whole_row_reference_is_refused(sql: str) -> None:
@@ -755,3 +759,26 @@ def test_a_natural_join_cannot_match_on_a_hidden_column(db: Database, sql: str) 
 def test_a_natural_join_on_readable_columns_still_joins(db: Database) -> None:
     sql = "SELECT count(*) FROM people NATURAL JOIN (SELECT 's1' AS secret, 10 AS n) AS g"
     assert db.rows(sql) == [(1,)]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT concat(p.*) FROM people AS p",
+        "SELECT concat_ws(',', people.*) FROM people",
+        "SELECT coalesce(p.*) FROM people AS p",
+    ],
+)
+def test_a_star_inside_an_expression_is_not_the_physical_row(db: Database, sql: str) -> None:
+    # Regression: qualify expands the stars of a select list only; PostgreSQL read
+    # concat(p.*) as the text of the whole physical row, the hidden `secret` included.
+    with pytest.raises(BadRequest) as caught:
+        db.rows(sql)
+    assert caught.value.code == "unknown_column"
+
+
+def test_count_star_and_select_star_still_work(db: Database) -> None:
+    assert db.rows("SELECT count(*) FROM people", LIXIA) == [(2,)]
+    assert db.rows("SELECT p.* FROM people AS p WHERE n = 10") == [
+        ("历下区", 10, 1.5, True, datetime.date(2024, 1, 1), datetime.datetime(2024, 1, 1, 8))
+    ]

@@ -310,9 +310,19 @@ def _refuse_natural_joins(query: exp.Query) -> None:
 
 
 def _refuse_whole_rows(query: exp.Query) -> None:
-    """A table's name used as a value is its whole row, hidden and masked columns included."""
-    for node in query.find_all(exp.TableColumn, exp.Dot):
-        name = node.name if isinstance(node, exp.TableColumn) else node.sql()
+    """A table's name used as a value is its whole row, hidden and masked columns included.
+
+    So is `t.*` anywhere qualify did not expand it into the readable columns (it expands a
+    select list's stars): PostgreSQL reads concat(t.*) or CAST(t.* AS text) as the whole
+    physical row. Only count(*) keeps its star.
+    """
+    for node in query.find_all(exp.TableColumn, exp.Dot, exp.Star):
+        if isinstance(node, exp.Star) and isinstance(node.parent, exp.Count):
+            continue
+        if isinstance(node, exp.Star):
+            name = node.parent.sql() if isinstance(node.parent, exp.Column) else "*"
+        else:
+            name = node.name if isinstance(node, exp.TableColumn) else node.sql()
         raise BadRequest(
             f"{name} is a whole row or a field of one; name the columns you want instead",
             code="unknown_column",

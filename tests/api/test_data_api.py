@@ -308,6 +308,11 @@ def test_sql_reads_the_tables_the_caller_may_read(client: TestClient, air: int) 
         ("SELECT pg_read_file('/etc/passwd')", "sql_function_denied"),
         ("SELECT * FROM read_csv('/etc/passwd')", "sql_function_denied"),
         ("SELEC 1", "sql_parse_error"),
+        # Regression: parsed, but too deep for the guard's passes: a 500 (RecursionError).
+        (
+            "SELECT * FROM " + "(SELECT * FROM " * 100 + "{table}" + ") AS s" * 100,
+            "sql_parse_error",
+        ),
     ],
 )
 def test_sql_that_writes_or_escapes_is_refused(

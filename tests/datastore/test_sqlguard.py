@@ -782,3 +782,16 @@ def test_count_star_and_select_star_still_work(db: Database) -> None:
     assert db.rows("SELECT p.* FROM people AS p WHERE n = 10") == [
         ("历下区", 10, 1.5, True, datetime.date(2024, 1, 1), datetime.datetime(2024, 1, 1, 8))
     ]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM " + "(SELECT * FROM " * 100 + "d_370100_ab_0001" + ") AS s" * 100,
+        " UNION ALL ".join(["SELECT 1"] * 1000),
+    ],
+)
+def test_a_query_too_deep_to_walk_is_a_parse_error(sql: str) -> None:
+    # Regression: sqlglot parsed these, then qualify and the scope walk ran out of Python's
+    # recursion limit, and the RecursionError was a 500.
+    assert refused(sql).code == "sql_parse_error"

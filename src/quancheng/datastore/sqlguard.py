@@ -111,6 +111,15 @@ def check_sql(
     sql: str, *, tables: Mapping[str, SqlTable], dialect: str, max_rows: int
 ) -> CheckedSql:
     """Validate one read-only query over `tables` and rewrite it for `dialect`."""
+    try:
+        return _check(sql, tables=tables, dialect=dialect, max_rows=max_rows)
+    except RecursionError:
+        # A query shallow enough to parse can still be too deep to walk (100 nested
+        # subqueries, 1,000 UNION ALL branches): the sqlglot passes recurse per level.
+        raise BadRequest("the query is nested too deeply", code="sql_parse_error") from None
+
+
+def _check(sql: str, *, tables: Mapping[str, SqlTable], dialect: str, max_rows: int) -> CheckedSql:
     query = _parse_one(sql)
     _refuse_statements(query)
     _refuse_functions(query)

@@ -270,6 +270,16 @@ def test_functions_outside_the_allow_list_are_denied(sql: str, function: str) ->
     assert function in error.message
 
 
+def test_padding_is_to_a_literal_width_of_at_most_a_thousand() -> None:
+    # lpad(x, 2000000000, 'b') built a 2 GB string per row in the server's memory.
+    assert "lpad" in check("SELECT lpad(所属区县, 12, '0') FROM d_370100_ab_0001").sql.lower()
+    assert check("SELECT rpad(所属区县, 1000, ' ') FROM d_370100_ab_0001").sql
+    for width in ("2000000000", "1001", "人口", "人口 * 1000", "'12'"):
+        for pad in ("lpad", "rpad"):
+            error = refused(f"SELECT {pad}(所属区县, {width}, 'b') FROM d_370100_ab_0001")
+            assert error.code == "sql_function_denied" and "1000" in error.message
+
+
 def test_table_valued_series_are_denied() -> None:
     assert refused("SELECT * FROM generate_series(1, 1000000000)").code == "sql_function_denied"
 

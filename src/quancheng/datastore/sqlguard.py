@@ -72,6 +72,9 @@ _DENIED_NODES = _classes(
     "Returning",
 )  # fmt: skip
 
+# Widest lpad/rpad result: codes are padded to a few characters, never to megabytes.
+MAX_PAD = 1000
+
 # Functions by sqlglot expression class; everything else (exp.Anonymous above all) is denied.
 _ALLOWED_FUNCS = _classes(
     # aggregates
@@ -212,11 +215,31 @@ def _refuse_functions(query: exp.Query) -> None:
             _refuse_table_function(node.this)
         if isinstance(node, exp.Cast):
             _refuse_cast(node)
+        if isinstance(node, exp.Pad):
+            _refuse_long_pad(node)
         if not isinstance(node, exp.Func) or isinstance(node, _ALLOWED_FUNCS):
             continue
         if isinstance(node, exp.Anonymous) and node.name.lower() in _ALLOWED_ANONYMOUS:
             continue
         raise _function_denied(node)
+
+
+def _refuse_long_pad(node: exp.Pad) -> None:
+    """lpad/rpad to a literal width of at most MAX_PAD: lpad(x, 2000000000) is 2 GB a row."""
+    width = node.args.get("expression")
+    if (
+        isinstance(width, exp.Literal)
+        and not width.is_string
+        and width.this.isascii()
+        and width.this.isdigit()
+        and int(width.this) <= MAX_PAD
+    ):
+        return
+    raise BadRequest(
+        f"lpad and rpad take a literal width of at most {MAX_PAD}",
+        code="sql_function_denied",
+        details={"function": "lpad" if node.args.get("is_left") else "rpad", "max": MAX_PAD},
+    )
 
 
 def _refuse_table_function(node: exp.Expr) -> None:

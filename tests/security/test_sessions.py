@@ -211,6 +211,29 @@ def test_a_token_cannot_mint_itself_more_power(client: TestClient, city: SmallCi
     assert response.status_code == 403
 
 
+def test_a_token_that_may_manage_tokens_mints_no_more_than_its_own_scope(
+    client: TestClient, city: SmallCity
+) -> None:
+    # A read-only token allowed to manage tokens minted a token with the steward's every
+    # permission: by default, and when asked for catalog:write by name.
+    manager = scoped_token(client, city, ["catalog:read", "token:manage"])
+    default = client.post("/api/v1/tokens", json={"name": "child"}, headers=manager)
+    assert default.status_code == 201, default.text
+    assert sorted(default.json()["permissions"]) == ["catalog:read", "token:manage"]
+    wider = client.post(
+        "/api/v1/tokens",
+        json={"name": "wider", "permissions": ["catalog:read", "catalog:write"]},
+        headers=manager,
+    )
+    assert wider.status_code == 422
+    assert "catalog:write" in wider.text
+    child = {"Authorization": f"Bearer {default.json()['token']}"}
+    created = client.post(
+        "/api/v1/datasets", json={"department": "sthjj", **entry_fields()}, headers=child
+    )
+    assert created.status_code == 403
+
+
 def test_an_expired_or_revoked_token_is_refused(client: TestClient, city: SmallCity) -> None:
     headers = scoped_token(client, city, ["catalog:read"])
     assert client.get("/api/v1/me", headers=headers).status_code == 200

@@ -418,7 +418,10 @@ class IdentityService:
                 raise NotFound(f"no user {username}")
             if user.id != actor.user_id:
                 actor.require(Permission.USER_MANAGE, department_id=user.department_id)
-            return self.add_token(s, user, name=name, permissions=permissions, days=days)
+            # A token that may manage tokens mints none wider than itself.
+            return self.add_token(
+                s, user, name=name, permissions=permissions, days=days, within=actor.permissions
+            )
 
     def add_token(
         self,
@@ -428,9 +431,13 @@ class IdentityService:
         name: str,
         permissions: Iterable[str] | None = None,
         days: int | None = None,
+        within: frozenset[Permission] | None = None,
     ) -> IssuedToken:
-        """Insert a token inside the caller's transaction; scopes beyond the role fail."""
-        allowed = {p.value for p in ROLE_PERMISSIONS[Role(user.role)]}
+        """Insert a token in the caller's transaction; scopes beyond the role or `within` fail."""
+        role_permissions = ROLE_PERMISSIONS[Role(user.role)]
+        if within is not None:
+            role_permissions = role_permissions & within
+        allowed = {p.value for p in role_permissions}
         wanted = set(permissions) if permissions is not None else allowed
         extra = sorted(wanted - allowed)
         if extra:

@@ -451,7 +451,12 @@ def user_enable(data_dir: Path, username: str) -> None:
 @data_dir_option
 @click.argument("username")
 @click.option("--name", required=True, help="What the token is for.")
-@click.option("--days", default=None, type=int, help="Validity in days (QC_TOKEN_DAYS).")
+@click.option(
+    "--days",
+    default=None,
+    type=click.IntRange(1, 3650),
+    help="Validity in days, 1 to 3650 (default QC_TOKEN_DAYS).",
+)
 @click.option(
     "--permission",
     "permissions",

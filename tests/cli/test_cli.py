@@ -167,3 +167,32 @@ def test_serve_refuses_an_empty_data_dir_and_a_placeholder_secret(
     monkeypatch.setenv("QC_SECRET_KEY", "a-long-enough-random-secret-value")
     out = run(runner, "serve", "--data-dir", str(tmp_path / "nothing"), ok=False)
     assert "quancheng init" in out
+
+
+def test_a_token_for_no_time_or_no_name_is_refused_clearly(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # --days -5 printed a token that had expired five days ago, --days 0 one valid for the
+    # default year, --days 99999999 an OverflowError traceback, and --name ' ' a nameless token.
+    data = str(tmp_path / "city")
+    run(
+        runner,
+        "init",
+        "--data-dir",
+        data,
+        "--authority-credit-code",
+        AUTHORITY,
+        "--admin-password",
+        "first-admin-password",
+    )
+    for days in ("-5", "0", "99999999"):
+        result = runner.invoke(
+            main, ["user", "token", "--data-dir", data, "admin", "--name", "x", "--days", days]
+        )
+        assert isinstance(result.exception, SystemExit) and result.exit_code == 2, result.output
+        assert "--days" in result.output and "qc_" not in result.output
+    result = runner.invoke(main, ["user", "token", "--data-dir", data, "admin", "--name", " "])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1, result.output
+    assert "name" in result.output and "qc_" not in result.output
+    token = run(runner, "user", "token", "--data-dir", data, "admin", "--name", "x", "--days", "1")
+    assert token.startswith("qc_")

@@ -408,10 +408,6 @@ class IdentityService:
     ) -> IssuedToken:
         """Create an API token for the actor (or, for admins, another user)."""
         actor.require(Permission.TOKEN_MANAGE)
-        if not name.strip():
-            raise ValidationFailed(
-                "invalid token", errors=[FieldError("name", "required", "name the token")]
-            )
         with self.db.transaction() as s:
             user = s.scalar(select(User).where(User.username == (username or actor.username)))
             if user is None:
@@ -434,6 +430,10 @@ class IdentityService:
         within: frozenset[Permission] | None = None,
     ) -> IssuedToken:
         """Insert a token in the caller's transaction; scopes beyond the role or `within` fail."""
+        if not name.strip():
+            raise ValidationFailed(
+                "invalid token", errors=[FieldError("name", "required", "name the token")]
+            )
         role_permissions = ROLE_PERMISSIONS[Role(user.role)]
         if within is not None:
             role_permissions = role_permissions & within

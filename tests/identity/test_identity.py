@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from quancheng.db.models import ApiToken, User, utcnow
@@ -54,6 +55,57 @@ def test_duplicate_department_is_refused(city: SmallCity) -> None:
         ("name", "duplicate"),
         ("credit_code", "duplicate"),
     }
+
+
+def test_a_department_registered_twice_in_other_spelling_is_refused(
+    client: TestClient, city: SmallCity
+) -> None:
+    # The check character validates after folding case and spaces, so 济南市公安局's code in
+    # lower case or with a space, and its name with a trailing space, registered a second
+    # department under the same 统一社会信用代码 and name.
+    code = credit_code("00000002X")
+    for spelling, name in ((code.lower(), "济南市公安局 "), (f" {code[:8]} {code[8:]}", "某局")):
+        response = client.post(
+            "/api/v1/departments",
+            json={
+                "key": "gaj2",
+                "name": name,
+                "short_name": "市公安局",
+                "credit_code": spelling,
+                "kind": "city_department",
+            },
+            headers=city.auth("admin"),
+        )
+        assert response.status_code == 422, response.text
+        fields = {(e["field"], e["code"]) for e in response.json()["error"]["details"]}
+        assert ("credit_code", "duplicate") in fields
+    assert ("name", "duplicate") in {
+        (e["field"], e["code"])
+        for e in client.post(
+            "/api/v1/departments",
+            json={
+                "key": "gaj3",
+                "name": "济南市公安局 ",
+                "short_name": "市公安局",
+                "credit_code": credit_code("00000077X"),
+                "kind": "city_department",
+            },
+            headers=city.auth("admin"),
+        ).json()["error"]["details"]
+    }
+    created = client.post(
+        "/api/v1/departments",
+        json={
+            "key": "new",
+            "name": "济南市新设局",
+            "short_name": "市新设局",
+            "credit_code": credit_code("00000099X").lower(),
+            "kind": "city_department",
+        },
+        headers=city.auth("admin"),
+    )
+    assert created.status_code == 201, created.text
+    assert city.services.identity.get_department("new").credit_code == credit_code("00000099X")
 
 
 def test_only_the_platform_registers_departments(city: SmallCity) -> None:

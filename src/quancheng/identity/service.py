@@ -75,6 +75,13 @@ class DepartmentFields:
     parent_key: str | None = None
 
     def __post_init__(self) -> None:
+        # Stored as checked: the duplicate checks compare what the unique columns will hold,
+        # so a code in lower case or with spaces, or a name with a trailing space, is no
+        # second department.
+        object.__setattr__(self, "name", self.name.strip())
+        object.__setattr__(self, "short_name", self.short_name.strip())
+        object.__setattr__(self, "name_en", self.name_en.strip())
+        object.__setattr__(self, "credit_code", uscc.compact(self.credit_code))
         errors: list[FieldError] = []
         if not KEY_RE.match(self.key):
             errors.append(FieldError("key", "invalid", "lowercase letters, digits, - or _"))
@@ -187,9 +194,9 @@ class IdentityService:
             raise ValidationFailed("invalid department", errors=errors)
         dept = Department(
             key=fields.key,
-            name=fields.name.strip(),
-            short_name=fields.short_name.strip(),
-            name_en=fields.name_en.strip(),
+            name=fields.name,
+            short_name=fields.short_name,
+            name_en=fields.name_en,
             credit_code=fields.credit_code,
             kind=fields.kind,
             parent_id=parent_id,

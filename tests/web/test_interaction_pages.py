@@ -68,6 +68,26 @@ def test_register_refuses_taken_names_and_short_passwords(
         assert s.query(User).filter(User.username.in_(("lisi", "wangwu"))).count() == 0
 
 
+def test_register_refuses_a_taken_name_in_other_letter_case(
+    client: TestClient, city: SmallCity
+) -> None:
+    # 'Admin' and 'CITIZEN' registered next to admin and citizen: a stranger posting, rating
+    # and answering under the platform administrator's name but for a capital letter.
+    web = browser(client)
+    for name in ("Admin", "CITIZEN"):
+        form = {
+            "csrf_token": form_token(web, "/register"),
+            "username": name,
+            "password": "a-long-password",
+            "password2": "a-long-password",
+        }
+        response = web.post("/register", data=form)
+        assert response.status_code == 422, name
+        assert "这个用户名已被占用" in response.text
+    with city.services.db.reader() as s:
+        assert s.query(User).filter(User.username.in_(("Admin", "CITIZEN"))).count() == 0
+
+
 def test_register_names_what_is_wrong_with_a_weak_password(
     client: TestClient, city: SmallCity
 ) -> None:

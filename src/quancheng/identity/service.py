@@ -261,7 +261,8 @@ class IdentityService:
             errors.append(
                 FieldError("username", "invalid", "3–64 letters, digits, '.', '_' or '-'")
             )
-        elif s.scalar(select(User.id).where(User.username == username)):
+        # Names differing only in letter case would pass one user off as another.
+        elif s.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
             errors.append(FieldError("username", "duplicate", f"{username} is taken"))
         if (problem := password_problem(password, username=username)) is not None:
             errors.append(problem)

@@ -207,6 +207,15 @@ def test_department_admin_manages_only_own_department(city: SmallCity) -> None:
             role=Role.DEPARTMENT_USER,
             department="sthjj",
         )
+    # A public account belongs to no department, so to none that a department admin manages.
+    with pytest.raises(PermissionDenied):
+        identity.create_user(
+            admin,
+            username="gaj_citizen",
+            password="long-enough-password",
+            role=Role.PUBLIC_USER,
+            department=None,
+        )
     with pytest.raises(PermissionDenied):
         identity.create_user(
             admin,

@@ -279,6 +279,9 @@ class IdentityService:
             actor.require(Permission.USER_MANAGE, department_id=dept.id if dept else None)
             if role is Role.PLATFORM_ADMIN and not actor.is_platform_admin:
                 raise PermissionDenied("only the platform authority creates platform admins")
+            # A department admin's scope is their department; a public user has none.
+            if dept is None and not actor.is_platform_admin:
+                raise PermissionDenied("only the platform authority creates public users")
         user = User(
             username=username,
             display_name=display_name or username,

@@ -240,3 +240,33 @@ def test_production_password_hashing_parameters() -> None:
     assert "m=65536,t=3" in hashed
     assert policy.verify(hashed, "一个足够长的密码")
     assert not policy.verify(hashed, "另一个密码")
+
+
+def test_a_name_or_key_with_a_trailing_newline_is_refused(
+    client: TestClient, city: SmallCity
+) -> None:
+    # '$' matches before a final newline: 'citizen\n' was a second user beside citizen, and
+    # 'gaj\n' a department key that no URL could name.
+    user = client.post(
+        "/api/v1/users",
+        json={
+            "username": "citizen\n",
+            "password": "long-enough-password",
+            "role": "department_user",
+            "department": "gaj",
+        },
+        headers=city.auth("admin"),
+    )
+    assert user.status_code == 422, user.text
+    assert ("username", "invalid") in {
+        (e["field"], e["code"]) for e in user.json()["error"]["details"]
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        DepartmentFields(
+            key="gaj2\n",
+            name="济南市新设局",
+            short_name="市新设局",
+            credit_code=credit_code("00000099X"),
+            kind="city_department",
+        )
+    assert {e.field for e in caught.value.errors} == {"key"}

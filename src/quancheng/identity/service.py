@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from quancheng.ledger.log import Ledger
 
 TOKEN_PREFIX = "qc_"  # noqa: S105 (marks our tokens in logs and scanners)
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
+USERNAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,64}")
+KEY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,39}")
 
 
 class DepartmentKind(StrEnum):
@@ -83,7 +83,7 @@ class DepartmentFields:
         object.__setattr__(self, "name_en", self.name_en.strip())
         object.__setattr__(self, "credit_code", uscc.compact(self.credit_code))
         errors: list[FieldError] = []
-        if not KEY_RE.match(self.key):
+        if not KEY_RE.fullmatch(self.key):
             errors.append(FieldError("key", "invalid", "lowercase letters, digits, - or _"))
         if not self.name.strip():
             errors.append(FieldError("name", "required", "a department needs a name"))
@@ -257,7 +257,7 @@ class IdentityService:
     ) -> User:
         """Insert a user inside the caller's transaction."""
         errors: list[FieldError] = []
-        if not USERNAME_RE.match(username):
+        if not USERNAME_RE.fullmatch(username):
             errors.append(
                 FieldError("username", "invalid", "3–64 letters, digits, '.', '_' or '-'")
             )

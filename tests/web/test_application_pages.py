@@ -111,3 +111,31 @@ def test_departments_are_sent_to_the_exchange_and_visitors_to_log_in(
     page = member.get(f"/open/datasets/{ex.entry_id}/apply")
     assert "/sharing/new?dataset=" in page.text
     assert 'name="accept"' not in page.text
+
+
+def test_a_second_application_is_refused_in_the_pages_language(
+    client: TestClient, exchange: Exchange
+) -> None:
+    # Under the Chinese title the form showed the service's English text: 'you already have an
+    # application for this entry waiting for a decision'.
+    ex = exchange
+    citizen = browser(client)
+    login(citizen, "citizen")
+    send_application(citizen, ex)
+    form_page = citizen.get(f"/open/datasets/{ex.entry_id}/apply")
+    digest = re.search(r'name="agreement_sha256" value="([0-9a-f]{64})"', form_page.text)
+    assert digest
+    again = citizen.post(
+        f"/open/datasets/{ex.entry_id}/apply",
+        data={
+            "csrf_token": csrf_token(form_page.text),
+            "agreement_sha256": digest.group(1),
+            "purpose": "再次申请",
+            "period_days": "30",
+            "accept": "yes",
+        },
+    )
+    assert again.status_code == 409
+    assert "您已申请过该数据，正在等待部门答复。" in again.text
+    assert "waiting for a decision" not in again.text
+    assert "再次申请" in again.text  # what was typed is kept

@@ -115,6 +115,11 @@ REFUSALS: dict[str, str] = {
         "This changed since the page was loaded; the page now shows what can be done."
     ),
     "not_a_decision": N_("Items, masks, row filter, dates and quota belong to an approval only."),
+    # 有条件开放 applications (the portal's apply form).
+    "application_pending": N_(
+        "You have already applied for this data; your application is waiting for the department."
+    ),
+    "not_conditional_open": N_("Only published data open on conditions takes applications."),
 }
 TABS: dict[str, str] = {
     "mine": N_("My requests"),

@@ -99,7 +99,13 @@ def main() -> None:
 @main.command()
 @data_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.option("--no-serve", is_flag=True, help="Build the demo city, then exit.")
 @click.option("--seed", default=2024, show_default=True, type=int, help="Seed of the demo data.")
 @click.option(
@@ -138,8 +144,12 @@ def demo(data_dir: Path, host: str, port: int, no_serve: bool, seed: int, large:
 @main.command()
 @data_dir_option
 @click.option("--host", default=None, help="Address to listen on (QC_HOST, 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port to listen on (QC_PORT, 8000).")
-@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
+@click.option(
+    "--port", default=None, type=click.IntRange(1, 65535), help="Port to listen on (QC_PORT, 8000)."
+)
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes."
+)
 @fail_on_platform_errors
 def serve(data_dir: Path, host: str | None, port: int | None, workers: int) -> None:
     """Serve a city's web pages and API."""

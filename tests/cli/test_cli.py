@@ -196,3 +196,23 @@ def test_a_token_for_no_time_or_no_name_is_refused_clearly(
     assert "name" in result.output and "qc_" not in result.output
     token = run(runner, "user", "token", "--data-dir", data, "admin", "--name", "x", "--days", "1")
     assert token.startswith("qc_")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("serve", "--port", "99999"),
+        ("serve", "--port", "0"),
+        ("serve", "--workers", "0"),
+        ("demo", "--port", "70000"),
+    ],
+)
+def test_a_port_or_worker_count_out_of_range_is_refused_before_starting(
+    runner: CliRunner, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # --port 99999 ended in uvicorn's OverflowError traceback ('bind(): port must be 0-65535'),
+    # --port 0 quietly served on QC_PORT.
+    result = runner.invoke(main, [*args, "--data-dir", str(tmp_path / "city")])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 2, result.output
+    assert args[1] in result.output and "range" in result.output
+    assert not (tmp_path / "city").exists()

@@ -167,3 +167,13 @@ def test_verify_with_the_log_key_missing_says_so_and_creates_no_key(
     out = run(runner, "ledger", "verify", "--data-dir", str(city), ok=False)
     assert "FAIL: the log key" in out and "is missing" in out
     assert not (city / "ledger.key").exists()
+
+
+@pytest.mark.parametrize(("index", "status"), [("99999999999999999999", 2), ("9999", 1)])
+def test_prove_an_entry_past_the_log_says_so(
+    runner: CliRunner, city: Path, index: str, status: int
+) -> None:
+    # An index past SQLite's integer range ended in an OverflowError traceback.
+    result = runner.invoke(main, ["ledger", "prove", "--data-dir", str(city), index])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == status, result.output
+    assert "Traceback" not in result.output and "Error:" in result.output

@@ -82,7 +82,8 @@ def verify(data_dir: Path, url: str | None, key_text: str | None) -> None:
 
 @ledger.command("prove")
 @data_dir_option
-@click.argument("index", type=int)
+# Bounded by the database's integer: a larger index was an OverflowError traceback.
+@click.argument("index", type=click.IntRange(0, 2**63 - 1))
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),

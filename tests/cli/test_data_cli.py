@@ -111,6 +111,25 @@ def test_an_unknown_entry_is_a_clear_error(
     assert "no-such-entry" in out or "not" in out.lower()
 
 
+def test_an_entry_or_version_past_the_integer_range_is_a_clear_error(
+    runner: CliRunner, city: tuple[Path, str], tmp_path: Path
+) -> None:
+    # Each ended in an OverflowError traceback (Python int too large for SQLite INTEGER).
+    data, code = city
+    path = tmp_path / "x.csv"
+    path.write_text("a\n1\n")
+    huge = "99999999999999999999"
+    for args in (
+        ("ingest", "--data-dir", str(data), huge, str(path)),
+        ("data", "versions", "--data-dir", str(data), huge),
+        ("rollback", "--data-dir", str(data), huge, "1"),
+        ("rollback", "--data-dir", str(data), code, huge),
+    ):
+        result = runner.invoke(main, list(args))
+        assert isinstance(result.exception, SystemExit), (args, result.output)
+        assert result.exit_code in (1, 2) and "Error:" in result.output, result.output
+
+
 def test_ingest_while_another_process_holds_the_datastore_is_a_clear_error(
     runner: CliRunner, city: tuple[Path, str], tmp_path: Path
 ) -> None:

@@ -88,3 +88,5 @@ def test_failures_are_clear_and_exit_non_zero(
     assert _run(cli, settings, "run").exit_code == 2  # neither an id nor --due
     missing = _run(cli, settings, "run", "99")
     assert missing.exit_code == 1 and "no harvest source 99" in missing.output
+    huge = _run(cli, settings, "run", "99999999999999999999")
+    assert isinstance(huge.exception, SystemExit) and huge.exit_code == 2, huge.output

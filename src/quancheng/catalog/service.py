@@ -475,11 +475,13 @@ class CatalogService:
                 selectinload(CatalogEntry.classification),
             )
             # str.isdigit() is true of '²' and '①' too, which int() refuses.
+            entry: CatalogEntry | None = None
             if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
-                query = query.where(CatalogEntry.id == int(ref))
+                # An id past the database's integer range names no entry (SQLite would overflow).
+                if int(ref) < 2**63:
+                    entry = s.scalar(query.where(CatalogEntry.id == int(ref)))
             else:
-                query = query.where(CatalogEntry.code == ref)
-            entry = s.scalar(query)
+                entry = s.scalar(query.where(CatalogEntry.code == ref))
             if entry is None or not _visible(actor, entry):
                 if entry is None and not actor.can(Permission.CATALOG_READ):
                     actor.require(Permission.CATALOG_READ)

@@ -79,7 +79,7 @@ def ingest(data_dir: Path, entry: str, file: Path, fmt: str | None, as_user: str
 @click.command()
 @data_dir_option
 @click.argument("entry")
-@click.argument("version", type=int)
+@click.argument("version", type=click.IntRange(1, 2**63 - 1))
 @click.option("--as-user", default=None, help="Act as this user (default: the platform).")
 @fail_on_platform_errors
 def rollback(data_dir: Path, entry: str, version: int, as_user: str | None) -> None:

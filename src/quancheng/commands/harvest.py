@@ -114,7 +114,7 @@ def _details(run: HarvestRun) -> list[str]:
 @harvest.command("run")
 @data_dir_option
 @click.option("--due", is_flag=True, help="Run every enabled source whose time has come.")
-@click.argument("source_id", required=False, type=int)
+@click.argument("source_id", required=False, type=click.IntRange(1, 2**63 - 1))
 @fail_on_platform_errors
 def run(data_dir: Path, due: bool, source_id: int | None) -> None:
     """Harvest one source now, or (--due) those due; exits non-zero if a run failed."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import click
+import pydantic
 
 from quancheng import __version__
 from quancheng.errors import PlatformError, ValidationFailed
@@ -50,6 +51,15 @@ def load_settings(data_dir: Path, *, demo: bool = False, **overrides: Any) -> Se
         return Settings(**values)
     except PlatformError as exc:
         raise click.ClickException(exc.message) from exc
+    except pydantic.ValidationError as exc:
+        # A bad QC_* value: name the variable and what it should be, not a traceback.
+        lines = [
+            f"  QC_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            if error["loc"]
+            else f"  {error['msg']}"
+            for error in exc.errors()
+        ]
+        raise click.ClickException("\n".join(["invalid settings", *lines])) from exc
 
 
 def ensure_secret(data_dir: Path) -> None:

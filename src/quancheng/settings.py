@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         default=300, ge=1, description="Length of the login rate-limiting window in seconds."
     )
     token_days: int = Field(
-        default=365, ge=1, description="Default validity of a new API token in days."
+        default=365, ge=1, le=3650, description="Default validity of a new API token in days."
     )
     secure_cookies: bool = Field(
         default=False,

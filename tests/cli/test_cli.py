@@ -216,3 +216,25 @@ def test_a_port_or_worker_count_out_of_range_is_refused_before_starting(
     assert isinstance(result.exception, SystemExit) and result.exit_code == 2, result.output
     assert args[1] in result.output and "range" in result.output
     assert not (tmp_path / "city").exists()
+
+
+def test_a_default_token_validity_past_ten_years_is_a_configuration_error(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # QC_TOKEN_DAYS=99999999 was accepted, then every token issued from the command line, the
+    # API and the portal ended in an OverflowError (a 500 on the web).
+    data = str(tmp_path / "city")
+    run(
+        runner,
+        "init",
+        "--data-dir",
+        data,
+        "--authority-credit-code",
+        AUTHORITY,
+        "--admin-password",
+        "first-admin-password",
+    )
+    monkeypatch.setenv("QC_TOKEN_DAYS", "99999999")
+    result = runner.invoke(main, ["user", "token", "--data-dir", data, "admin", "--name", "x"])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1, result.output
+    assert "QC_TOKEN_DAYS" in result.output and "qc_" not in result.output

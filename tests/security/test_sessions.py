@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from quancheng.api.deps import SESSION_COOKIE
 from quancheng.app import Services, create_app
 from quancheng.db.models import ApiToken, LoginAttempt, WebSession, utcnow
+from quancheng.identity.service import sha256_hex
 from quancheng.settings import Settings
 from tests.support.city import PASSWORD, SmallCity, entry_fields
 from tests.web.support import HTML, browser, form_token, login, publish
@@ -232,6 +233,23 @@ def test_a_token_that_may_manage_tokens_mints_no_more_than_its_own_scope(
         "/api/v1/datasets", json={"department": "sthjj", **entry_fields()}, headers=child
     )
     assert created.status_code == 403
+
+
+def test_a_department_admin_cannot_revoke_a_citizens_token(
+    client: TestClient, city: SmallCity
+) -> None:
+    # A citizen's token belongs to no department, and user:manage 'for no department' passed:
+    # the police's admin could cut off any citizen's API access, grant-bound tokens included.
+    with city.services.db.reader() as s:
+        token_id = s.scalar(
+            select(ApiToken.id).where(ApiToken.token_hash == sha256_hex(city.tokens["citizen"]))
+        )
+    refused = client.delete(f"/api/v1/tokens/{token_id}", headers=city.auth("gaj_admin"))
+    assert refused.status_code == 403
+    assert client.get("/api/v1/me", headers=city.auth("citizen")).status_code == 200
+    allowed = client.delete(f"/api/v1/tokens/{token_id}", headers=city.auth("admin"))
+    assert allowed.status_code == 204
+    assert client.get("/api/v1/me", headers=city.auth("citizen")).status_code == 401
 
 
 def test_an_expired_or_revoked_token_is_refused(client: TestClient, city: SmallCity) -> None:

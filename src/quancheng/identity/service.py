@@ -503,6 +503,9 @@ class IdentityService:
             if row is None:
                 raise NotFound(f"no token {token_id}")
             if actor is not None and row.user_id != actor.user_id:
+                # A public user's token has no department, so none a department admin manages.
+                if row.department_id is None and not actor.is_platform_admin:
+                    raise PermissionDenied("only the owner or the platform authority may revoke it")
                 actor.require(Permission.USER_MANAGE, department_id=row.department_id)
             if row.revoked_at is not None:
                 raise Conflict("token already revoked")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -35,7 +35,7 @@ from quancheng.identity.service import find_department
 from quancheng.opendata.ckan import LICENSE_OF, LICENSES, slug
 from quancheng.opendata.dcat import RDF_FORMATS
 from quancheng.web import labels
-from quancheng.web.i18n import CHINA_TIME, N_
+from quancheng.web.i18n import N_
 from quancheng.web.interaction_pages import KINDS as REUSE_KIND_LABELS
 from quancheng.web.listing import PAGE_SIZE, Listing
 from quancheng.web.render import Web, WebDep
@@ -107,14 +107,15 @@ def _public() -> list[ColumnElement[bool]]:
     ]
 
 
-def _since() -> str:
-    return (datetime.now(CHINA_TIME).date() - timedelta(days=USAGE_DAYS)).isoformat()
+def _since(web: Web) -> str:
+    """The first day counted, in the city's days as the usage counters record them."""
+    return (web.services.usage.today() - timedelta(days=USAGE_DAYS)).isoformat()
 
 
-def _usage(s: Session, entry_ids: Sequence[int] | None = None) -> dict[int, int]:
+def _usage(web: Web, s: Session, entry_ids: Sequence[int] | None = None) -> dict[int, int]:
     """Views, downloads and API calls per entry over the last USAGE_DAYS days."""
     total = func.sum(PortalUsage.views + PortalUsage.downloads + PortalUsage.api_calls)
-    query = select(PortalUsage.entry_id, total).where(PortalUsage.day >= _since())
+    query = select(PortalUsage.entry_id, total).where(PortalUsage.day >= _since(web))
     if entry_ids is not None:
         query = query.where(PortalUsage.entry_id.in_(list(entry_ids)))
     return {row[0]: int(row[1] or 0) for row in s.execute(query.group_by(PortalUsage.entry_id))}
@@ -176,7 +177,7 @@ def search(
         order: list[Any] = [CatalogEntry.updated_at.desc(), CatalogEntry.id]
         query = hits(CatalogEntry.id)
         if sort == "used":
-            used = _used()
+            used = _used(web)
             query = query.outerjoin(used, used.c.entry_id == CatalogEntry.id)
             order = [func.coalesce(used.c.used, 0).desc(), *order]
         if sort == "relevance" and scores is not None:
@@ -190,12 +191,12 @@ def search(
     return Found(items=items, total=total, facets=facets)
 
 
-def _used() -> Subquery:
+def _used(web: Web) -> Subquery:
     """Views, downloads and API calls per entry (`entry_id`, `used`) over USAGE_DAYS days."""
     total = func.sum(PortalUsage.views + PortalUsage.downloads + PortalUsage.api_calls)
     return (
         select(PortalUsage.entry_id, total.label("used"))
-        .where(PortalUsage.day >= _since())
+        .where(PortalUsage.day >= _since(web))
         .group_by(PortalUsage.entry_id)
         .subquery("used")
     )
@@ -319,7 +320,7 @@ def portal_home(web: WebDep) -> Response:
         )
         latest = _entries(s, latest_ids)
         public_ids = set(s.scalars(select(CatalogEntry.id).where(*_public())))
-        used = {i: n for i, n in _usage(s).items() if i in public_ids and n > 0}
+        used = {i: n for i, n in _usage(web, s).items() if i in public_ids and n > 0}
         top = sorted(used, key=lambda i: (-used[i], i))[:LATEST]
         popular = [(e, used[e.id]) for e in _entries(s, top)]
     counts = Counter(c[:1] for c in codes) + Counter(c[:3] for c in codes)

@@ -270,3 +270,37 @@ def test_a_name_or_key_with_a_trailing_newline_is_refused(
             kind="city_department",
         )
     assert {e.field for e in caught.value.errors} == {"key"}
+
+
+def test_an_admin_of_the_authoritys_department_cannot_touch_the_platform_admins_tokens(
+    city: SmallCity,
+) -> None:
+    # Regression: the platform admin belongs to 大数据局 like its department admin, whose
+    # user:manage for that department let them revoke the platform admin's tokens and issue
+    # tokens in the platform admin's name (a token of that role acts for every department).
+    identity = city.services.identity
+    bigdata_admin = identity.create_user(
+        city.principals["admin"],
+        username="bigdata_admin",
+        password="long-enough-password",
+        role=Role.DEPARTMENT_ADMIN,
+        department="bigdata",
+    )
+    local = identity.principal_for(bigdata_admin)
+    platform_token = identity.issue_token(city.principals["admin"], name="ops")
+    with pytest.raises(PermissionDenied):
+        identity.revoke_token(local, platform_token.id)
+    assert identity.resolve_token(platform_token.token) is not None
+    with pytest.raises(PermissionDenied):
+        identity.issue_token(local, name="mine now", username="admin")
+    # Their own department's users stay theirs to manage.
+    colleague = identity.create_user(
+        local,
+        username="bigdata_user",
+        password="long-enough-password",
+        role=Role.DEPARTMENT_USER,
+        department="bigdata",
+    )
+    issued = identity.issue_token(local, name="for a colleague", username=colleague.username)
+    identity.revoke_token(local, issued.id)
+    assert identity.resolve_token(issued.token) is None

@@ -424,7 +424,7 @@ class IdentityService:
             if user is None:
                 raise NotFound(f"no user {username}")
             if user.id != actor.user_id:
-                actor.require(Permission.USER_MANAGE, department_id=user.department_id)
+                _require_tokens_of(actor, user)
             # A token that may manage tokens mints none wider than itself.
             return self.add_token(
                 s, user, name=name, permissions=permissions, days=days, within=actor.permissions
@@ -507,6 +507,17 @@ class IdentityService:
                 if row.department_id is None and not actor.is_platform_admin:
                     raise PermissionDenied("only the owner or the platform authority may revoke it")
                 actor.require(Permission.USER_MANAGE, department_id=row.department_id)
+                owner = s.get(User, row.user_id)
+                if owner is not None:
+                    _require_tokens_of(actor, owner)
             if row.revoked_at is not None:
                 raise Conflict("token already revoked")
             row.revoked_at = utcnow()
+
+
+def _require_tokens_of(actor: Principal, user: User) -> None:
+    """Whether `actor` may issue or revoke `user`'s tokens: an admin of the user's department,
+    never for the platform authority's own accounts (which belong to a department too)."""
+    actor.require(Permission.USER_MANAGE, department_id=user.department_id)
+    if user.role == Role.PLATFORM_ADMIN and not actor.is_platform_admin:
+        raise PermissionDenied("only the platform authority manages a platform admin's tokens")

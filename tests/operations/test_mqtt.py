@@ -319,6 +319,8 @@ def test_mqtt_into_the_real_entity_store(
         # The empty payload and the ghost may come in later batches than the good message.
         assert wait_for(lambda: bridge.stats.malformed == 1)
         assert wait_for(lambda: bridge.stats.unknown == 1)
+        # The unregistered device is named where the operator reads the bridge's counters.
+        assert bridge.stats.as_dict()["last_unknown"] == "urn:ngsi-ld:Streetlight:ghost"
     finally:
         bridge.stop()
 

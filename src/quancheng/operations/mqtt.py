@@ -88,6 +88,8 @@ class BridgeStats:
     disconnects: int = 0
     published: int = 0
     last_error: str = ""
+    # The ids of the last batch's messages for entities not registered (at most five).
+    last_unknown: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def bump(self, name: str, error: str = "", *, n: int = 1) -> None:
@@ -96,6 +98,12 @@ class BridgeStats:
             setattr(self, name, getattr(self, name) + n)
             if error:
                 self.last_error = error
+
+    def unregistered(self, ids: list[str]) -> None:
+        """Count messages for unknown entities and name them (an integrator asks which)."""
+        with self._lock:
+            self.unknown += len(ids)
+            self.last_unknown = ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
 
     def as_dict(self) -> dict[str, int | str]:
         """The counters, for logs and the operations board."""
@@ -111,6 +119,7 @@ class BridgeStats:
                 "disconnects": self.disconnects,
                 "published": self.published,
                 "last_error": self.last_error,
+                "last_unknown": self.last_unknown,
             }
 
 
@@ -512,7 +521,7 @@ class MqttBridge:
         if result.accepted:
             self.stats.bump("ingested", n=result.accepted)
         if result.unknown:
-            self.stats.bump("unknown", n=len(result.unknown))
+            self.stats.unregistered(result.unknown)
         for refused in result.rejected:
             self.stats.bump("malformed", f"{refused.get('id')}: {refused.get('error')}")
 

@@ -16,6 +16,7 @@ from quancheng.db.models import OpsEntity
 from quancheng.demo.devices import seed_devices
 from quancheng.operations.model import STREETLIGHT, Observation
 from quancheng.web import ops_pages
+from quancheng.web.i18n import CHINA_TIME
 from quancheng.web.ops_pages import STREAM_RETRY_MS
 from tests.support.city import SmallCity
 from tests.web.support import browser, login
@@ -73,6 +74,11 @@ def test_a_member_sees_the_city_on_the_big_screen_in_chinese(
     assert config["can_command"] is False
     assert "data-command-form" not in html
     assert page.headers["Content-Security-Policy"]
+    # Before the script redraws it, the page states its time in China time, not as UTC ISO.
+    stamp = re.search(r'<time data-updated datetime="([^"]+)">([^<]+)</time>', html)
+    assert stamp is not None
+    generated = datetime.fromisoformat(stamp[1])
+    assert stamp[2] == generated.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
 
 
 def test_the_big_screen_in_english_for_a_steward_who_may_command(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from importlib import resources
 from io import BytesIO
@@ -53,6 +53,7 @@ def environment(locale: str) -> Environment:
     env.filters["percent"] = lambda value: format_percent(value, "#,##0.0%", locale=locale)
     env.filters["datetime"] = format_time
     env.filters["date"] = format_day
+    env.filters["isotime"] = format_iso_time
     return env
 
 
@@ -70,6 +71,17 @@ def format_number(value: Any, locale: str) -> str:
 def format_time(value: datetime | None) -> str:
     """A timestamp in China time, to the minute."""
     return value.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def format_iso_time(value: str | None) -> str:
+    """An ISO 8601 timestamp (as the JSON of a page carries it) in China time, to the minute."""
+    if not value:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return format_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def format_day(value: datetime | None) -> str:

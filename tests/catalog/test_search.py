@@ -104,10 +104,15 @@ def test_the_migration_indexes_the_departments_of_existing_entries(
     with services.db.transaction() as s:
         for entry in s.scalars(select(CatalogEntry)):
             # The row as an earlier release wrote it: no department.
-            old = SearchDocument.of_text(
-                name=f"{entry.name} {entry.name_en} {entry.code}",
-                abstract=[entry.abstract, entry.abstract_en, *entry.keywords],
-                items=[f"{i.name} {i.name_en} {i.description}" for i in entry.items],
+            old = SearchDocument.of_fields(
+                name=entry.name,
+                name_en=entry.name_en,
+                code=entry.code,
+                abstract=entry.abstract,
+                abstract_en=entry.abstract_en,
+                keywords=entry.keywords,
+                departments=(),
+                items=[(i.name, i.name_en, i.description) for i in entry.items],
             )
             search.write(s, entry.id, old)
     assert ids(client, "公安局") == []

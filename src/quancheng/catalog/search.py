@@ -36,24 +36,37 @@ class SearchDocument:
     def of(cls, entry: CatalogEntry) -> SearchDocument:
         """Tokens of an entry: names in both languages, abstract, keywords, department, items."""
         department = entry.department
-        return cls.of_text(
-            name=f"{entry.name} {entry.name_en} {entry.code}",
-            abstract=[
-                entry.abstract,
-                entry.abstract_en,
-                *entry.keywords,
-                *((department.name, department.name_en) if department is not None else ()),
-            ],
-            items=[f"{i.name} {i.name_en} {i.description}" for i in entry.items],
+        return cls.of_fields(
+            name=entry.name,
+            name_en=entry.name_en,
+            code=entry.code,
+            abstract=entry.abstract,
+            abstract_en=entry.abstract_en,
+            keywords=entry.keywords,
+            departments=(department.name, department.name_en) if department is not None else (),
+            items=[(i.name, i.name_en, i.description) for i in entry.items],
         )
 
     @classmethod
-    def of_text(cls, *, name: str, abstract: Sequence[str], items: Sequence[str]) -> SearchDocument:
-        """Tokens of the three fields' texts (a citizen searches a department by its name)."""
+    def of_fields(
+        cls,
+        *,
+        name: str,
+        name_en: str,
+        code: str,
+        abstract: str,
+        abstract_en: str,
+        keywords: Sequence[str],
+        departments: Sequence[str],
+        items: Sequence[tuple[str, str, str]],
+    ) -> SearchDocument:
+        """Tokens of an entry's values (a citizen searches a department by its name too)."""
         return cls(
-            name=textindex.index_document(name),
-            abstract=textindex.index_document(" ".join(abstract)),
-            items=textindex.index_document(" ".join(items)),
+            name=textindex.index_document(f"{name} {name_en} {code}"),
+            abstract=textindex.index_document(
+                " ".join([abstract, abstract_en, *keywords, *departments])
+            ),
+            items=textindex.index_document(" ".join(" ".join(item) for item in items)),
         )
 
 

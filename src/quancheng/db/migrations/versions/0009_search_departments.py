@@ -32,11 +32,11 @@ def upgrade() -> None:
         row.id: (row.name, row.name_en or "")
         for row in conn.execute(text("SELECT id, name, name_en FROM departments"))
     }
-    items: dict[int, list[str]] = defaultdict(list)
+    items: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     for row in conn.execute(
         text("SELECT entry_id, name, name_en, description FROM data_items ORDER BY position")
     ):
-        items[row.entry_id].append(f"{row.name} {row.name_en or ''} {row.description or ''}")
+        items[row.entry_id].append((row.name, row.name_en or "", row.description or ""))
     entries = conn.execute(
         text(
             "SELECT id, code, name, name_en, abstract, abstract_en, keywords, department_id "
@@ -45,14 +45,14 @@ def upgrade() -> None:
     )
     for row in entries:
         keywords = json.loads(row.keywords) if isinstance(row.keywords, str) else row.keywords
-        doc = SearchDocument.of_text(
-            name=f"{row.name} {row.name_en or ''} {row.code}",
-            abstract=[
-                row.abstract or "",
-                row.abstract_en or "",
-                *(keywords or ()),
-                *departments.get(row.department_id, ()),
-            ],
+        doc = SearchDocument.of_fields(
+            name=row.name,
+            name_en=row.name_en or "",
+            code=row.code,
+            abstract=row.abstract or "",
+            abstract_en=row.abstract_en or "",
+            keywords=keywords or (),
+            departments=departments.get(row.department_id, ()),
             items=items[row.id],
         )
         search.write(conn, row.id, doc)

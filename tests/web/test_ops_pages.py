@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from quancheng.chinatime import CHINA_TIME
 from quancheng.db.models import OpsEntity
 from quancheng.demo.devices import seed_devices
 from quancheng.operations.model import STREETLIGHT, Observation
 from quancheng.web import ops_pages
-from quancheng.web.i18n import CHINA_TIME
 from quancheng.web.ops_pages import STREAM_RETRY_MS
 from tests.support.city import SmallCity
 from tests.web.support import browser, login

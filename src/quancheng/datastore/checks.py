@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from stdnum.cn import uscc
+
+from quancheng.chinatime import china_today
 
 _ID_NUMBER = re.compile(r"[1-9]\d{16}[\dX]")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -24,16 +26,6 @@ _POSTCODE = re.compile(r"\d{6}")
 _ADMIN_CODE = re.compile(r"\d{6}(?:\d{3}(?:\d{3})?)?")
 
 
-# Resident ID cards give birth dates in Beijing time; servers' clocks usually run in UTC, which
-# is still yesterday until 08:00 there.
-BEIJING_TIME = timezone(timedelta(hours=8), "CST")
-
-
-def beijing_today() -> date:
-    """Today's date in Beijing time."""
-    return datetime.now(BEIJING_TIME).date()
-
-
 def id_number_problem(value: str) -> str | None:
     """What is wrong with a 居民身份证号 (length, format, check character, birth date, region)."""
     # Written out rather than python-stdnum's ric: that one looks every region code up in a
@@ -50,7 +42,7 @@ def id_number_problem(value: str) -> str | None:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return "birth date"
-    if born.year < 1900 or born > beijing_today():
+    if born.year < 1900 or born > china_today():
         return "birth date"
     if value[:2] not in _PROVINCES:
         return "region code"

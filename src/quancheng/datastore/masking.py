@@ -17,7 +17,7 @@ from enum import StrEnum
 
 import pyarrow as pa
 
-from quancheng.datastore.checks import beijing_today
+from quancheng.chinatime import china_today
 from quancheng.errors import ConfigurationError
 
 FULL_MASK = "****"
@@ -246,7 +246,7 @@ def age_band(v: str, *, today: date | None = None) -> str:
     s = v.strip()
     if not s:
         return ""
-    today = today or beijing_today()
+    today = today or china_today()
     m = _AGE.fullmatch(s)
     if m is not None:
         age = int(m[1])

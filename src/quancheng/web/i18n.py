@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from io import BytesIO
@@ -14,10 +14,10 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from quancheng.chinatime import CHINA_TIME
+
 LOCALES = ("zh_CN", "en")
 LANG_COOKIE = "qc_lang"
-# China keeps one time zone and no daylight saving, so a fixed offset needs no tz database.
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 
 def N_(message: str) -> str:

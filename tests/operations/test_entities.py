@@ -251,6 +251,14 @@ BAD_BODIES: list[tuple[str, dict[str, Any]]] = [
         ),
     ),
     ("bad observedAt", streetlight("x", powerState=prop("on", observedAt="yesterday"))),
+    # A date alone is not an NGSI-LD DateTime (Python would read it as midnight).
+    ("observedAt a date only", streetlight("x", powerState=prop("on", observedAt="2026-12-01"))),
+    ("observedAt a week date", streetlight("x", powerState=prop("on", observedAt="2026-W48-2"))),
+    (
+        "observedAt with a space for the T",
+        streetlight("x", powerState=prop("on", observedAt="2026-12-01 08:00:00Z")),
+    ),
+    ("dateObserved a date only", {**air_station("x"), "dateObserved": prop("2026-12-01")}),
     ("bad attribute name", streetlight("x", **{"power;State": prop("on")})),
     ("extra member", streetlight("x", powerState={**prop("on"), "colour": "red"})),
     ("null value", streetlight("x", powerState=prop(None))),
@@ -680,6 +688,11 @@ def test_ingest_device_updates_existing_entities_only(
     assert not store.ingest_device("StreetlightGroup", urn, {"powerState": "on"})
     with pytest.raises(MalformedMessage):
         store.ingest_device("Streetlight", urn, {"illuminanceLevel": 4})
+    # A device's date without a time of day is refused, not stored as midnight UTC.
+    with pytest.raises(MalformedMessage, match="date-time"):
+        store.ingest_device(
+            "Streetlight", urn, {"illuminanceLevel": {"value": 0.5, "observedAt": "2026-12-01"}}
+        )
     with pytest.raises(ValueError, match="object"):
         store.ingest_device("Streetlight", urn, [])  # type: ignore[arg-type]
     with pytest.raises(PermissionDenied):

@@ -133,6 +133,7 @@ def test_unknown_entity_is_a_resource_not_found(client: TestClient, city: SmallC
         ({"timerel": "during", "timeAt": "2026-01-01T00:00:00Z"}, "bad_timerel"),
         ({"timerel": "before"}, "bad_time_at"),
         ({"timerel": "before", "timeAt": "yesterday"}, "bad_time"),
+        ({"timerel": "before", "timeAt": "2026-01-01"}, "bad_time"),
         # Regression: these overflowed in the conversion to UTC and answered a 400 without
         # the ProblemDetails members (`unstorable_value`).
         ({"timerel": "after", "timeAt": "0001-01-01T00:00:00+01:00"}, "bad_time"),

@@ -17,7 +17,7 @@ from quancheng.api.ngsi import LD_CONTEXT_REL, PREFIX, NgsiRoute, context_url
 from quancheng.api.schemas import PROBLEM_RESPONSES
 from quancheng.db.models import OpsEntity
 from quancheng.errors import BadRequest, NotFound
-from quancheng.operations.ngsi import require_government
+from quancheng.operations.ngsi import iso_datetime, require_government
 from quancheng.operations.telemetry import BUCKETS, MAX_INSTANCES, time_window, utc_naive
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def parse_instant(name: str, raw: str | None) -> datetime | None:
     if raw is None or raw == "":
         return None
     try:
-        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        moment = iso_datetime(raw.strip())
     except ValueError:
         raise BadRequest(
             f"{name} is not an ISO 8601 date-time: {raw!r}",

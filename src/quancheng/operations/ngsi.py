@@ -201,11 +201,35 @@ def _relationship_object(name: str, obj: Any) -> str | list[str]:
     return [str(o) for o in objects] if isinstance(obj, list) else str(obj)
 
 
+# An NGSI-LD DateTime: a calendar date, "T", a clock time (seconds and fraction optional) and
+# an optional offset. Python's fromisoformat alone also takes a bare date ("2026-12-01" is
+# midnight), basic and week forms and a space for the T: none of them is a DateTime here.
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+
+
+def iso_datetime(raw: str) -> datetime:
+    """An ISO 8601 date-time with its time of day; ValueError for a date alone or another form."""
+    if not _DATETIME.fullmatch(raw):
+        raise ValueError(f"{raw!r} is not a date-time like 2026-12-01T08:00:00Z")
+    return datetime.fromisoformat(raw)
+
+
 @functools.lru_cache(maxsize=8192)
 def instant(raw: str) -> datetime:
-    """An ISO 8601 time, UTC when it names no offset (cached: batches share timestamps)."""
+    """A stored ISO 8601 time, UTC when it names no offset (cached: batches share timestamps).
+
+    Lenient on purpose: it reads what is already stored. Input is checked by `checked_instant`.
+    """
     when = datetime.fromisoformat(raw)
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def checked_instant(raw: str) -> datetime:
+    """An incoming ISO 8601 date-time, UTC when it names no offset; ValueError if not one."""
+    iso_datetime(raw)
+    return instant(raw)
 
 
 def parse_time(
@@ -215,9 +239,12 @@ def parse_time(
     if not isinstance(raw, str):
         raise bad(f"{attr}: observedAt must be an ISO 8601 string", details={"attr": attr})
     try:
-        when = instant(raw)
+        when = checked_instant(raw)
     except ValueError as exc:
-        raise bad(f"{attr}: {raw!r} is not an ISO 8601 time", details={"attr": attr}) from exc
+        raise bad(
+            f"{attr}: {raw!r} is not an ISO 8601 date-time (like 2026-12-01T08:00:00Z)",
+            details={"attr": attr},
+        ) from exc
     if when - now > timedelta(seconds=future_seconds):
         raise bad(
             f"{attr}: observedAt {raw} lies in the future",
@@ -587,7 +614,7 @@ def _text(name: str, value: Any) -> None:
 
 def _datetime(name: str, value: Any) -> None:
     try:
-        datetime.fromisoformat(value)
+        iso_datetime(value)
     except (TypeError, ValueError) as exc:
         raise bad(f"{name} must be an ISO 8601 date-time", details={"attr": name}) from exc
 
@@ -789,9 +816,13 @@ def device_attrs(
                     if type(at) is not str:
                         raise bad(f"{name}: observedAt must be an ISO 8601 string")
                     try:
-                        when = instant(at)
+                        when = checked_instant(at)
                     except ValueError as exc:
-                        raise bad(f"{name}: {at!r} is not an ISO 8601 time") from exc
+                        raise bad(
+                            f"{name}: {at!r} is not an ISO 8601 date-time "
+                            "(like 2026-12-01T08:00:00Z)",
+                            details={"attr": name},
+                        ) from exc
                     if when > latest:
                         raise bad(
                             f"{name}: observedAt {at} lies in the future",

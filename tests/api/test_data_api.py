@@ -245,6 +245,33 @@ def test_open_data_masks_personal_columns_for_the_public_not_the_owner(
     assert list(owner["rows"][0].values())[:2] == ["张三", "370102199003071238"]
 
 
+def test_columns_no_data_item_describes_are_masked_by_their_header_for_the_public(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: a column linked to no data item (the file says 公民身份号码 and 联系电话,
+    # the catalog only 所属区县) went to the public raw.
+    entry_id = new_entry(
+        city,
+        name="志愿者名册",
+        data_items=[{"name": "所属区县", "data_type": "C", "length": 20, "sensitivity": "public"}],
+    )
+    body = (
+        "联系人,公民身份号码,联系电话,所属区县,服务时长\n"
+        "张三,370102199003071238,13812345678,历下区,12\n"
+    ).encode()
+    job = upload(client, city, entry_id, body, "roster.csv")
+    assert job["status"] == "succeeded", (job["error_code"], job["message"])
+
+    public = client.get(f"/api/v1/datasets/{entry_id}/rows").json()
+    owner = client.get(f"/api/v1/datasets/{entry_id}/rows", headers=city.auth("env_steward")).json()
+
+    assert sorted(public["masked"]) == sorted(["联系人", "公民身份号码", "联系电话"])
+    text = json.dumps(public, ensure_ascii=False)
+    assert "张三" not in text and "199003" not in text and "13812345678" not in text
+    assert list(public["rows"][0].values())[3:] == ["历下区", 12]
+    assert list(owner["rows"][0].values())[:3] == ["张三", "370102199003071238", "13812345678"]
+
+
 def test_masked_columns_cannot_be_filtered_or_read_by_sql(
     client: TestClient, city: SmallCity, people: int
 ) -> None:

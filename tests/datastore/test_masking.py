@@ -217,6 +217,7 @@ def test_age_bands(value: str, band: str) -> None:
         ("出生日期", "personal", MaskRule.AGE_BAND),
         ("诊断结果", "sensitive_personal", MaskRule.PSEUDONYM),
         ("婚姻状况", "personal", MaskRule.REDACT),
+        ("公民身份号码", "personal", MaskRule.ID_NUMBER),
         ("姓名", "public", MaskRule.NONE),
         ("身份证号码", "internal", MaskRule.NONE),
     ],

@@ -265,7 +265,7 @@ def age_band(v: str, *, today: date | None = None) -> str:
 # Checked in order: 联系人电话 is a phone and 电子邮件地址 an e-mail before either is a name or
 # an address.
 _RULE_WORDS: tuple[tuple[MaskRule, tuple[str, ...]], ...] = (
-    (MaskRule.ID_NUMBER, ("身份证", "证件号码", "证件号")),
+    (MaskRule.ID_NUMBER, ("身份证", "身份号码", "证件号码", "证件号")),
     (MaskRule.MOBILE, ("手机", "mobile")),
     (MaskRule.PHONE, ("电话", "phone")),
     (MaskRule.EMAIL, ("邮箱", "电子邮件", "电子邮箱", "email", "e-mail")),
@@ -290,6 +290,19 @@ def rule_for_item(name: str, sensitivity: str, data_type: str) -> MaskRule:
         return MaskRule.AGE_BAND
     # Unknown sensitivities fail closed: treated like personal data.
     return MaskRule.PSEUDONYM if sensitivity == "sensitive_personal" else MaskRule.REDACT
+
+
+def rule_for_column(label: str) -> MaskRule:
+    """The mask of a column no catalog data item describes, read from its header alone.
+
+    The catalog's sensitivity cannot speak for it, so a header that names personal data
+    (身份证号码, 联系电话, 家庭住址 …) gets that data's mask; any other header none.
+    """
+    lowered = label.lower()
+    for rule, words in _RULE_WORDS:
+        if any(w in lowered for w in words):
+            return rule
+    return MaskRule.NONE
 
 
 def mask_value(rule: MaskRule, value: str, *, key: bytes) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from quancheng.catalog.model import EntryStatus, OpenType
-from quancheng.datastore.masking import MaskRule, rule_for_item
+from quancheng.datastore.masking import MaskRule, rule_for_column, rule_for_item
 from quancheng.datastore.query import Filter
 from quancheng.datastore.schema import Column
 from quancheng.errors import NotAuthenticated, PermissionDenied
@@ -81,14 +81,15 @@ class ReadAudit(Protocol):
 
 
 def personal_masks(facts: DatasetFacts) -> dict[str, MaskRule]:
-    """Masks for every column linked to a personal data item."""
+    """Masks for every column linked to a personal data item or headed like one."""
     by_name = {i.name: i for i in facts.items}
     masks: dict[str, MaskRule] = {}
     for column in facts.columns:
         item = by_name.get(column.item or "")
         if item is None:
-            continue
-        rule = rule_for_item(item.name, item.sensitivity, item.data_type)
+            rule = rule_for_column(column.label)
+        else:
+            rule = rule_for_item(item.name, item.sensitivity, item.data_type)
         if rule is not MaskRule.NONE:
             masks[column.name] = rule
     return masks

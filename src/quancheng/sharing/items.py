@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from quancheng.datastore import params
-from quancheng.datastore.masking import MaskRule, rule_for_item
+from quancheng.datastore.masking import MaskRule, rule_for_column, rule_for_item
 from quancheng.datastore.policy import ItemInfo
 from quancheng.datastore.query import Filter, Op
 from quancheng.datastore.schema import Column, TableSchema
@@ -48,9 +48,13 @@ class EntryItems:
         for column in columns:
             if column.item and column.item in by_item:
                 continue
-            # A column the catalog does not describe: nothing says it is harmless.
+            # A column the catalog does not describe: its header is all that tells whether
+            # it holds personal data.
             refs[column.name] = ItemRef(
-                ref=column.name, label=column.label, column=column.name, default_mask=MaskRule.NONE
+                ref=column.name,
+                label=column.label,
+                column=column.name,
+                default_mask=rule_for_column(column.label),
             )
         self.refs = refs
         self._names: dict[str, str] = {}

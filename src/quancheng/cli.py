@@ -467,6 +467,17 @@ def user_enable(data_dir: Path, username: str) -> None:
     click.echo(f"User {username} enabled.")
 
 
+@user.command("role")
+@data_dir_option
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@fail_on_platform_errors
+def user_role(data_dir: Path, username: str, role: str) -> None:
+    """Give a user another role; it applies from their next request."""
+    services_for(load_settings(data_dir)).identity.update_user(None, username, role=Role(role))
+    click.echo(f"User {username} is now {role}.")
+
+
 @user.command("token")
 @data_dir_option
 @click.argument("username")

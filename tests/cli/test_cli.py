@@ -152,6 +152,14 @@ def test_departments_users_and_tokens_from_the_command_line(
         me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
         assert me["username"] == "zhang.wei"
         assert me["role"] == "data_steward"
+    run(runner, "user", "role", "--data-dir", data, "zhang.wei", "department_admin")
+    refused_role = run(
+        runner, "user", "role", "--data-dir", data, "zhang.wei", "public_user", ok=False
+    )
+    assert "department" in refused_role
+    with TestClient(create_app(settings)) as client:
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+        assert me["role"] == "department_admin"
     run(runner, "user", "disable", "--data-dir", data, "zhang.wei")
     with TestClient(create_app(settings)) as client:
         refused = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})

@@ -304,3 +304,121 @@ def test_an_admin_of_the_authoritys_department_cannot_touch_the_platform_admins_
     issued = identity.issue_token(local, name="for a colleague", username=colleague.username)
     identity.revoke_token(local, issued.id)
     assert identity.resolve_token(issued.token) is None
+
+
+# -- managing accounts ---------------------------------------------------------------------
+
+NEW_PASSWORD = "a-brand-new-passphrase"
+
+
+def test_a_user_changes_their_password_with_the_current_one(city: SmallCity) -> None:
+    identity = city.services.identity
+    me = city.principals["gaj_steward"]
+    user = identity.authenticate("gaj_steward", PASSWORD, client="127.0.0.1")
+    here, _ = identity.start_session(user)
+    elsewhere, _ = identity.start_session(user)
+
+    with pytest.raises(ValidationFailed) as caught:
+        identity.change_own_password(
+            me, current="not-my-password", new=NEW_PASSWORD, client="127.0.0.1", keep_session=here
+        )
+    assert [(e.field, e.code) for e in caught.value.errors] == [("current_password", "wrong")]
+    with pytest.raises(ValidationFailed) as caught:
+        identity.change_own_password(me, current=PASSWORD, new="short", client="127.0.0.1")
+    assert [e.field for e in caught.value.errors] == ["new_password"]
+    assert identity.authenticate("gaj_steward", PASSWORD, client="127.0.0.1")
+
+    identity.change_own_password(
+        me, current=PASSWORD, new=NEW_PASSWORD, client="127.0.0.1", keep_session=here
+    )
+    # This browser stays logged in; every other session of the user ends.
+    assert identity.resolve_session(here) is not None
+    assert identity.resolve_session(elsewhere) is None
+    assert identity.authenticate("gaj_steward", NEW_PASSWORD, client="127.0.0.1")
+    with pytest.raises(NotAuthenticated):
+        identity.authenticate("gaj_steward", PASSWORD, client="127.0.0.1")
+
+
+def test_guessing_the_current_password_counts_as_failed_logins(city: SmallCity) -> None:
+    identity = city.services.identity
+    me = city.principals["gaj_user"]
+    for n in range(identity.login_max_attempts):
+        with pytest.raises(ValidationFailed):
+            identity.change_own_password(me, current=f"guess-{n}", new=NEW_PASSWORD, client="x")
+    with pytest.raises(RateLimited):
+        identity.change_own_password(me, current=PASSWORD, new=NEW_PASSWORD, client="x")
+    with pytest.raises(RateLimited):
+        identity.authenticate("gaj_user", PASSWORD, client="127.0.0.9")
+
+
+def test_an_admin_changes_roles_in_their_department_and_it_applies_at_once(
+    city: SmallCity,
+) -> None:
+    identity = city.services.identity
+    user = identity.authenticate("gaj_user", PASSWORD, client="127.0.0.1")
+    session, _ = identity.start_session(user)
+    gaj = city.departments["gaj"]
+    before = identity.resolve_session(session)
+    assert before is not None and not before[0].can(Permission.CATALOG_WRITE, department_id=gaj)
+
+    changed = identity.update_user(
+        city.principals["gaj_admin"], "gaj_user", role=Role.DATA_STEWARD, display_name=" 李四 "
+    )
+    assert (changed.role, changed.display_name) == ("data_steward", "李四")
+    after = identity.resolve_session(session)
+    assert after is not None and after[0].can(Permission.CATALOG_WRITE, department_id=gaj)
+
+    # Back down: the token made under the wider role loses what the role no longer has.
+    identity.update_user(city.principals["admin"], "gaj_user", role=Role.DEPARTMENT_USER)
+    token = identity.resolve_token(city.tokens["gaj_user"])
+    assert token is not None and not token.can(Permission.CATALOG_WRITE, department_id=gaj)
+    changes = city.services.ledger.entries(type="identity.user.role_changed")
+    assert [(r.event["actor"]["id"], r.event["details"]["role"]) for r in changes] == [
+        ("gaj_admin", "data_steward"),
+        ("admin", "department_user"),
+    ]
+
+
+def test_what_an_admin_may_not_do_to_accounts(city: SmallCity) -> None:
+    identity = city.services.identity
+    gaj_admin = city.principals["gaj_admin"]
+    refused = [
+        # another department's user, a public user, a platform admin
+        lambda: identity.update_user(gaj_admin, "env_steward", role=Role.DEPARTMENT_USER),
+        lambda: identity.update_user(gaj_admin, "citizen", active=False),
+        lambda: identity.update_user(gaj_admin, "admin", active=False),
+        lambda: identity.set_password("admin", NEW_PASSWORD, actor=gaj_admin),
+        # promoting to platform admin, or oneself
+        lambda: identity.update_user(gaj_admin, "gaj_user", role=Role.PLATFORM_ADMIN),
+        lambda: identity.update_user(gaj_admin, "gaj_admin", role=Role.DEPARTMENT_USER),
+        lambda: identity.update_user(gaj_admin, "gaj_admin", active=False),
+        lambda: identity.update_user(city.principals["admin"], "admin", active=False),
+        # no user management at all
+        lambda: identity.update_user(city.principals["gaj_steward"], "gaj_user", active=False),
+    ]
+    for attempt in refused:
+        with pytest.raises(PermissionDenied):
+            attempt()
+    with pytest.raises(ValidationFailed) as caught:
+        identity.update_user(city.principals["admin"], "citizen", role=Role.DATA_STEWARD)
+    assert [(e.field, e.code) for e in caught.value.errors] == [("role", "department_mismatch")]
+    with city.services.db.reader() as s:
+        users = {u.username: (u.role, u.is_active) for u in s.scalars(select(User))}
+    assert users["gaj_user"] == ("department_user", True)
+    assert users["admin"] == ("platform_admin", True)
+    assert users["env_steward"] == ("data_steward", True)
+
+
+def test_an_admin_resets_a_password_and_disables_an_account(city: SmallCity) -> None:
+    identity = city.services.identity
+    user = identity.authenticate("gaj_user", PASSWORD, client="127.0.0.1")
+    session, _ = identity.start_session(user)
+    identity.set_password("gaj_user", NEW_PASSWORD, actor=city.principals["gaj_admin"])
+    assert identity.resolve_session(session) is None
+    assert identity.authenticate("gaj_user", NEW_PASSWORD, client="127.0.0.1")
+
+    identity.update_user(city.principals["gaj_admin"], "gaj_user", active=False)
+    with pytest.raises(NotAuthenticated):
+        identity.authenticate("gaj_user", NEW_PASSWORD, client="127.0.0.1")
+    identity.update_user(city.principals["gaj_admin"], "gaj_user", active=True)
+    assert identity.authenticate("gaj_user", NEW_PASSWORD, client="127.0.0.1")

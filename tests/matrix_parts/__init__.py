@@ -28,6 +28,7 @@ PARTS = (
     "board",
     "observability",
     "backup",
+    "accounts",
 )
 
 

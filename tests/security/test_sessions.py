@@ -91,6 +91,51 @@ def test_a_password_change_ends_every_session(client: TestClient, city: SmallCit
     assert can_open_workspace(other)
 
 
+def test_changing_ones_own_password_over_the_api_ends_the_other_sessions(
+    client: TestClient, city: SmallCity
+) -> None:
+    laptop, phone = logged_in(client, "gaj_steward"), logged_in(client, "gaj_steward")
+    with_token = {"current_password": PASSWORD, "new_password": "a-brand-new-passphrase"}
+    wrong = client.post(
+        "/api/v1/me/password",
+        json={**with_token, "current_password": "not-it"},
+        headers=city.auth("gaj_steward"),
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["error"]["details"][0]["field"] == "current_password"
+    # From the laptop's session (a cookie needs its CSRF token): the laptop stays logged in.
+    changed = laptop.post(
+        "/api/v1/me/password",
+        json=with_token,
+        headers={"x-csrf-token": form_token(laptop, "/workspace"), "Accept": "application/json"},
+    )
+    assert changed.status_code == 204, changed.text
+    assert can_open_workspace(laptop) and not can_open_workspace(phone)
+    # API tokens are not sessions: the steward's applications keep working.
+    assert client.get("/api/v1/me", headers=city.auth("gaj_steward")).status_code == 200
+
+
+def test_an_admin_changes_a_role_or_disables_a_user_over_the_api(
+    client: TestClient, city: SmallCity
+) -> None:
+    admin = city.auth("gaj_admin")
+    promoted = client.patch("/api/v1/users/gaj_user", json={"role": "data_steward"}, headers=admin)
+    assert promoted.status_code == 200
+    assert promoted.json()["role"] == "data_steward"
+    # A token keeps the scope it was issued with: a promotion does not widen it.
+    me = client.get("/api/v1/me", headers=city.auth("gaj_user")).json()
+    assert (me["role"], "catalog:write" in me["permissions"]) == ("data_steward", False)
+    bad = client.patch("/api/v1/users/gaj_user", json={"role": "mayor"}, headers=admin)
+    assert bad.status_code == 422
+    other = client.patch("/api/v1/users/env_steward", json={"is_active": False}, headers=admin)
+    assert other.status_code == 403
+    gone = client.patch("/api/v1/users/nobody", json={"is_active": False}, headers=admin)
+    assert gone.status_code == 404
+    off = client.patch("/api/v1/users/gaj_user", json={"is_active": False}, headers=admin)
+    assert off.status_code == 200 and off.json()["is_active"] is False
+    assert client.get("/api/v1/me", headers=city.auth("gaj_user")).status_code == 401
+
+
 def test_disabling_a_user_ends_sessions_and_tokens(client: TestClient, city: SmallCity) -> None:
     user = logged_in(client, "gaj_user")
     assert client.get("/api/v1/me", headers=city.auth("gaj_user")).status_code == 200

@@ -27,6 +27,11 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated["Services", Depends(get_services)]
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as login rate limits count it."""
+    return request.client.host if request.client else "unknown"
+
+
 def resolve_principal(request: Request) -> tuple[Principal, str | None]:
     """Who is calling (token, then session cookie, else anonymous) and the session's CSRF token.
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from quancheng.api.deps import PrincipalDep, ServicesDep
+from quancheng.api.deps import SESSION_COOKIE, PrincipalDep, ServicesDep, client_address
 from quancheng.api.schemas import (
     API_ERRORS,
     Me,
+    PasswordChange,
+    PasswordReset,
     TokenCreate,
     TokenIssued,
     TokenPublic,
     UserCreate,
     UserPublic,
+    UserUpdate,
 )
 from quancheng.errors import FieldError, NotAuthenticated, ValidationFailed
 from quancheng.identity.roles import Permission, Role
@@ -59,6 +62,51 @@ def create_user(body: UserCreate, services: ServicesDep, actor: PrincipalDep) ->
         display_name=body.display_name,
     )
     return UserPublic.of(user)
+
+
+@router.post("/me/password", status_code=204)
+def change_my_password(
+    body: PasswordChange, request: Request, services: ServicesDep, actor: PrincipalDep
+) -> Response:
+    """Change the caller's password; their other sessions end, this one stays."""
+    services.identity.change_own_password(
+        actor,
+        current=body.current_password,
+        new=body.new_password,
+        client=client_address(request),
+        keep_session=request.cookies.get(SESSION_COOKIE),
+    )
+    return Response(status_code=204)
+
+
+@router.patch("/users/{username}", response_model=UserPublic)
+def update_user(
+    username: str, body: UserUpdate, services: ServicesDep, actor: PrincipalDep
+) -> UserPublic:
+    """Change a user's role, display name, or whether they may log in."""
+    actor.require(Permission.USER_MANAGE)
+    role = None
+    if body.role is not None:
+        if body.role not in set(Role):
+            raise ValidationFailed(
+                "invalid user",
+                errors=[FieldError("role", "invalid_choice", ", ".join(r.value for r in Role))],
+            )
+        role = Role(body.role)
+    user = services.identity.update_user(
+        actor, username, role=role, active=body.is_active, display_name=body.display_name
+    )
+    return UserPublic.of(user)
+
+
+@router.put("/users/{username}/password", status_code=204)
+def reset_password(
+    username: str, body: PasswordReset, services: ServicesDep, actor: PrincipalDep
+) -> Response:
+    """Give a user a new password (an administrator's reset); their sessions end."""
+    actor.require(Permission.USER_MANAGE)
+    services.identity.set_password(username, body.password, actor=actor)
+    return Response(status_code=204)
 
 
 @router.get("/tokens", response_model=list[TokenPublic])

@@ -316,6 +316,33 @@ class UserCreate(BaseModel):
     display_name: str = ""
 
 
+class UserUpdate(BaseModel):
+    """Changes to a user: only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str | None = None
+    is_active: bool | None = None
+    display_name: str | None = None
+
+
+class PasswordReset(BaseModel):
+    """An administrator's new password for a user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: str
+
+
+class PasswordChange(BaseModel):
+    """The caller's own new password, confirmed by the current one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str
+    new_password: str
+
+
 class UserPublic(BaseModel):
     """A user as the API shows it (never the password hash)."""
 

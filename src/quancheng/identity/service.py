@@ -306,30 +306,170 @@ class IdentityService:
                 query = query.where(User.department_id == dept.id)
             return list(s.scalars(query))
 
-    def set_password(self, username: str, password: str) -> None:
-        """Replace a user's password and end their sessions."""
+    def find_users(
+        self,
+        actor: Principal,
+        *,
+        text: str = "",
+        department: int | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[User], int]:
+        """A page of the users `actor` manages, by user or display name, and how many match.
+
+        The platform authority manages everyone; a department admin their department.
+        """
+        actor.require(Permission.USER_MANAGE)
+        query = select(User)
+        if not actor.is_platform_admin:
+            query = query.where(User.department_id == actor.department_id)
+        if department is not None:
+            query = query.where(User.department_id == department)
+        if text.strip():
+            wanted = text.strip().lower()
+            query = query.where(
+                func.lower(User.username).contains(wanted, autoescape=True)
+                | func.lower(User.display_name).contains(wanted, autoescape=True)
+            )
+        with self.db.reader() as s:
+            total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+            page = s.scalars(query.order_by(User.username).offset(offset).limit(limit))
+            return list(page), total
+
+    def set_password(self, username: str, password: str, *, actor: Principal | None = None) -> None:
+        """Replace a user's password and end their sessions (an admin's reset, or the CLI's)."""
         if (problem := password_problem(password, username=username)) is not None:
             raise ValidationFailed("invalid password", errors=[problem])
         with self.db.transaction() as s:
-            user = s.scalar(select(User).where(User.username == username))
-            if user is None:
-                raise NotFound(f"no user {username}")
+            user = self._managed_user(s, actor, username)
             user.password_hash = self.passwords.hash(password)
             s.execute(delete(WebSession).where(WebSession.user_id == user.id))
             if self.ledger is not None:
-                self.ledger.record_user(s, None, "password_changed", user)
+                self.ledger.record_user(s, actor, "password_changed", user)
 
-    def set_active(self, username: str, *, active: bool) -> None:
-        """Enable or disable a user; disabling ends their sessions at once."""
+    def change_own_password(
+        self,
+        actor: Principal,
+        *,
+        current: str,
+        new: str,
+        client: str,
+        keep_session: str | None = None,
+    ) -> None:
+        """The actor's new password, given the current one; their other sessions end.
+
+        A wrong current password counts as a failed login, so that a session left open
+        cannot be used to guess it.
+        """
+        if actor.user_id is None or not actor.username:
+            raise NotAuthenticated("log in to change your password")
+        problem = password_problem(new, username=actor.username)
+        if problem is None and new == current:
+            problem = FieldError("new_password", "unchanged", "the new password is the old one")
+        if problem is not None:
+            problem = FieldError("new_password", problem.code, problem.message)
+            raise ValidationFailed("invalid password", errors=[problem])
+        try:
+            self.authenticate(actor.username, current, client=client, record_login=False)
+        except NotAuthenticated:
+            raise ValidationFailed(
+                "the current password is wrong",
+                errors=[FieldError("current_password", "wrong", "the current password is wrong")],
+            ) from None
         with self.db.transaction() as s:
-            user = s.scalar(select(User).where(User.username == username))
-            if user is None:
-                raise NotFound(f"no user {username}")
-            user.is_active = active
-            if not active:
-                s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+            user = s.get(User, actor.user_id)
+            if user is None or not user.is_active:
+                raise NotAuthenticated("log in to change your password")
+            user.password_hash = self.passwords.hash(new)
+            ended = delete(WebSession).where(WebSession.user_id == user.id)
+            if keep_session:
+                ended = ended.where(WebSession.id_hash != sha256_hex(keep_session))
+            s.execute(ended)
             if self.ledger is not None:
-                self.ledger.record_user(s, None, "enabled" if active else "disabled", user)
+                self.ledger.record_user(s, actor, "password_changed", user)
+
+    def set_active(self, username: str, *, active: bool, actor: Principal | None = None) -> None:
+        """Enable or disable a user; disabling ends their sessions at once."""
+        self.update_user(actor, username, active=active)
+
+    def update_user(
+        self,
+        actor: Principal | None,
+        username: str,
+        *,
+        role: Role | None = None,
+        active: bool | None = None,
+        display_name: str | None = None,
+    ) -> User:
+        """Change a user's role, whether they may log in, or their display name.
+
+        The platform authority changes anyone; a department admin the users of their
+        department, never into or out of platform admin. Nobody changes their own role or
+        disables themselves: an admin who did could lock the platform out. A role or an
+        enabling change takes effect on the user's next request; disabling ends their
+        sessions, and their tokens stop working with them.
+        """
+        with self.db.transaction() as s:
+            user = self._managed_user(s, actor, username)
+            errors: list[FieldError] = []
+            own = actor is not None and actor.user_id == user.id
+            if role is not None and role.value != user.role:
+                if own:
+                    raise PermissionDenied(
+                        "you cannot change your own role; ask another administrator",
+                        code="own_account",
+                    )
+                platform_only = role is Role.PLATFORM_ADMIN
+                if platform_only and actor is not None and not actor.is_platform_admin:
+                    raise PermissionDenied("only the platform authority creates platform admins")
+                if (role is Role.PUBLIC_USER) != (user.department_id is None):
+                    errors.append(
+                        FieldError(
+                            "role",
+                            "department_mismatch",
+                            "public users belong to no department and every other role to one;"
+                            " create a new account instead",
+                        )
+                    )
+            if active is False and own:
+                raise PermissionDenied("you cannot disable your own account", code="own_account")
+            if display_name is not None:
+                display_name = display_name.strip()
+                if len(display_name) > 100 or not display_name.isprintable():
+                    errors.append(
+                        FieldError("display_name", "invalid", "at most 100 printable characters")
+                    )
+            if errors:
+                raise ValidationFailed("invalid user", errors=errors)
+            changes: list[str] = []
+            if role is not None and role.value != user.role:
+                user.role = role.value
+                changes.append("role_changed")
+            if active is not None and active != user.is_active:
+                user.is_active = active
+                changes.append("enabled" if active else "disabled")
+                if not active:
+                    s.execute(delete(WebSession).where(WebSession.user_id == user.id))
+            if display_name is not None:
+                user.display_name = display_name or user.username
+            if self.ledger is not None:
+                for change in changes:
+                    self.ledger.record_user(s, actor, change, user)
+            s.flush()
+            return user
+
+    def _managed_user(self, s: Session, actor: Principal | None, username: str) -> User:
+        """The user `actor` may manage (`None` is the command line, which manages all)."""
+        user = s.scalar(select(User).where(User.username == username))
+        if actor is not None:
+            actor.require(Permission.USER_MANAGE)
+            if user is not None and user.id != actor.user_id:
+                if user.department_id is None and not actor.is_platform_admin:
+                    raise PermissionDenied("only the platform authority manages public users")
+                _require_tokens_of(actor, user)
+        if user is None:
+            raise NotFound(f"no user {username}", details={"username": username})
+        return user
 
     @staticmethod
     def principal_for(user: User, *, token: ApiToken | None = None) -> Principal:
@@ -349,7 +489,9 @@ class IdentityService:
 
     # -- login and sessions --------------------------------------------------------------
 
-    def authenticate(self, username: str, password: str, *, client: str) -> User:
+    def authenticate(
+        self, username: str, password: str, *, client: str, record_login: bool = True
+    ) -> User:
         """Check a password login, refusing after too many recent failures."""
         now = utcnow()
         since = now - self.login_window
@@ -372,7 +514,8 @@ class IdentityService:
             if user is not None and ok and user.is_active:
                 s.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
                 s.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
-                user.last_login_at = now
+                if record_login:
+                    user.last_login_at = now
                 return user
             s.add(LoginAttempt(username=username[:64], client=client[:64], at=now))
         # Raised after the transaction so that the failed attempt is committed.
@@ -516,8 +659,10 @@ class IdentityService:
 
 
 def _require_tokens_of(actor: Principal, user: User) -> None:
-    """Whether `actor` may issue or revoke `user`'s tokens: an admin of the user's department,
+    """Whether `actor` may manage `user` and their tokens: an admin of the user's department,
     never for the platform authority's own accounts (which belong to a department too)."""
     actor.require(Permission.USER_MANAGE, department_id=user.department_id)
     if user.role == Role.PLATFORM_ADMIN and not actor.is_platform_admin:
-        raise PermissionDenied("only the platform authority manages a platform admin's tokens")
+        raise PermissionDenied(
+            "only the platform authority manages a platform admin's account and tokens"
+        )

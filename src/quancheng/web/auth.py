@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from quancheng.api.deps import SESSION_COOKIE
+from quancheng.api.deps import SESSION_COOKIE, client_address
 from quancheng.errors import NotAuthenticated, NotFound, RateLimited
 from quancheng.identity.roles import Permission
 from quancheng.web.i18n import LANG_COOKIE, LOCALES, N_
@@ -42,7 +42,7 @@ def login(web: WebDep, form: FormDep) -> Response:
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     next_url = safe_next(str(form.get("next") or ""), "")
-    client = web.request.client.host if web.request.client else "unknown"
+    client = client_address(web.request)
     identity = web.services.identity
     try:
         user = identity.authenticate(username, password, client=client)

@@ -116,6 +116,13 @@ VALUES: dict[str, dict[str, str]] = {
         "district_government": N_("District and county governments"),
         "public_enterprise": N_("Public enterprises"),
     },
+    "role": {
+        "platform_admin": N_("Platform administrator"),
+        "department_admin": N_("Department administrator"),
+        "data_steward": N_("Data steward"),
+        "department_user": N_("Department user"),
+        "public_user": N_("Public user"),
+    },
 }
 
 # The facets of a search, in the order of the sidebar.

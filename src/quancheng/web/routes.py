@@ -12,6 +12,7 @@ from quancheng.api.deps import get_services, resolve_principal
 from quancheng.errors import CsrfFailed, PlatformError
 from quancheng.identity.roles import Principal
 from quancheng.web import (
+    account_pages,
     application_pages,
     auth,
     catalog_pages,
@@ -75,6 +76,7 @@ def build_router(services: Services) -> APIRouter:
     router.include_router(harvest_pages.router)
     router.include_router(application_pages.router)
     router.include_router(ops_pages.router)
+    router.include_router(account_pages.router)
     router.include_router(auth.router)
     return router
 

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from quancheng.settings import Settings
-from tests.support.city import SmallCity
+from tests.support.city import SmallCity, entry_fields
 
 # positive_data_acceptance is left out on purpose: domain rules are stricter than JSON Schema
 # (credit-code checksums, classification codes that must exist), so a 422 for schema-valid
@@ -145,3 +145,23 @@ def test_a_nul_character_is_a_client_error(
     with TestClient(client.app, raise_server_exceptions=False) as raw:
         response = raw.request(method, url, json=body, headers=city.auth("admin"))
     assert 400 <= response.status_code < 500, response.text
+
+
+def test_text_with_a_nul_character_is_refused_on_every_database_and_nothing_is_stored(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: SQLite stored "空气\x00质量" as a catalog entry's name where PostgreSQL
+    # refused it, so the same request succeeded or failed depending on the city's database.
+    before = client.get("/api/v1/datasets", headers=city.auth("admin")).json()["total"]
+    body = {"department": "sthjj", **entry_fields(name="空气\x00质量")}
+    made = client.post("/api/v1/datasets", json=body, headers=city.auth("env_steward"))
+    assert made.status_code == 400
+    assert made.json()["error"]["code"] == "unstorable_value"
+    assert client.get("/api/v1/datasets", headers=city.auth("admin")).json()["total"] == before
+    renamed = client.patch(
+        "/api/v1/users/gaj_user", json={"display_name": "王\x00五"}, headers=city.auth("admin")
+    )
+    assert renamed.status_code == 422
+    assert renamed.json()["error"]["details"][0]["field"] == "display_name"
+    users = client.get("/api/v1/users", headers=city.auth("admin")).json()
+    assert all("\x00" not in u["display_name"] for u in users)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -35,6 +36,9 @@ class Database:
             # A deferred BEGIN lets two writers both read and then fail to upgrade their
             # lock; write transactions take the lock at BEGIN IMMEDIATE instead.
             event.listen(self.engine, "begin", _sqlite_begin)
+            # PostgreSQL refuses text holding NUL; SQLite would store it. Refuse it alike,
+            # so that a value is valid or not whichever database the city runs on.
+            event.listen(self.engine, "before_cursor_execute", _refuse_nul)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(
             self.engine.execution_options(qc_write=True), expire_on_commit=False
@@ -86,6 +90,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _refuse_nul(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, executemany: bool
+) -> None:
+    rows = parameters if executemany else (parameters,)
+    for row in rows:
+        if isinstance(row, dict):
+            values: Any = row.values()
+        elif isinstance(row, (tuple, list)):
+            values = row
+        else:
+            values = (row,)
+        for value in values:
+            if type(value) is str and "\x00" in value:
+                # Raised as the driver's DataError, which SQLAlchemy wraps as on PostgreSQL.
+                raise sqlite3.DataError("a text value holds a NUL character")
 
 
 def _sqlite_begin(connection: Any) -> None:

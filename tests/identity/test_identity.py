@@ -422,3 +422,30 @@ def test_an_admin_resets_a_password_and_disables_an_account(city: SmallCity) -> 
         identity.authenticate("gaj_user", NEW_PASSWORD, client="127.0.0.1")
     identity.update_user(city.principals["gaj_admin"], "gaj_user", active=True)
     assert identity.authenticate("gaj_user", NEW_PASSWORD, client="127.0.0.1")
+
+
+def test_a_public_users_display_name_must_not_pass_for_the_government(city: SmallCity) -> None:
+    identity = city.services.identity
+    for name in (
+        "济南市公安局",
+        "市·公安局",
+        "数据管理员",
+        "济南市人民政府",
+        "x" * 101,
+        "王\x07五",
+    ):
+        with pytest.raises(ValidationFailed) as caught:
+            identity.create_user(
+                None,
+                username="someone",
+                password=NEW_PASSWORD,
+                role=Role.PUBLIC_USER,
+                department=None,
+                display_name=name,
+            )
+        assert [e.field for e in caught.value.errors] == ["display_name"], name
+    with pytest.raises(ValidationFailed):
+        identity.update_user(city.principals["admin"], "citizen", display_name="市生态环境局")
+    # Staff name themselves after their department as they please.
+    clerk = identity.update_user(city.principals["admin"], "gaj_user", display_name="市公安局 李四")
+    assert clerk.display_name == "市公安局 李四"

@@ -88,6 +88,35 @@ def test_register_refuses_a_taken_name_in_other_letter_case(
         assert s.query(User).filter(User.username.in_(("Admin", "CITIZEN"))).count() == 0
 
 
+def test_register_refuses_a_display_name_that_passes_for_the_government(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: a member of the public could post comments as "济南市生态环境局".
+    web = browser(client)
+    names = ("济南市生态环境局", "市公安局 ", "泉城 官方", "ＯＦＦＩＣＩＡＬ")
+    for n, name in enumerate(names):
+        form = {
+            "csrf_token": form_token(web, "/register"),
+            "username": f"someone{n}",
+            "display_name": name,
+            "password": "a-long-password",
+            "password2": "a-long-password",
+        }
+        response = web.post("/register", data=form)
+        assert response.status_code == 422, name
+        assert "显示名称不能使用部门或平台的名称" in response.text
+    ok = {
+        "csrf_token": form_token(web, "/register"),
+        "username": "zhangsan",
+        "display_name": "张三（环保志愿者）",
+        "password": "a-long-password",
+        "password2": "a-long-password",
+    }
+    assert web.post("/register", data=ok).status_code == 303
+    with city.services.db.reader() as s:
+        assert s.query(User).filter(User.username.like("someone%")).count() == 0
+
+
 def test_register_names_what_is_wrong_with_a_weak_password(
     client: TestClient, city: SmallCity
 ) -> None:

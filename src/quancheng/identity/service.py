@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -109,6 +110,43 @@ class IssuedToken:
     prefix: str
     expires_at: datetime
     permissions: tuple[str, ...]
+
+
+DISPLAY_NAME_MAX = 100
+# What a member of the public may not call themselves: it would pass their comments and
+# requests off as the government's.
+RESERVED_WORDS = ("官方", "管理员", "人民政府", "大数据局", "客服", "official")
+
+
+def _folded(text: str) -> str:
+    """Text compared loosely: NFKC, case-folded, without spaces, punctuation or symbols."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PZCS")
+
+
+def display_name_problems(s: Session, display_name: str, role: Role) -> list[FieldError]:
+    """Why a display name cannot be used: too long, unprintable, or, for a member of the
+    public, naming a department or the platform."""
+    if len(display_name) > DISPLAY_NAME_MAX or not display_name.isprintable():
+        return [FieldError("display_name", "invalid", "at most 100 printable characters")]
+    if role is not Role.PUBLIC_USER or not display_name:
+        return []
+    name = _folded(display_name)
+    taken = [w for w in RESERVED_WORDS if w in name]
+    for full, short in s.execute(select(Department.name, Department.short_name)):
+        for official in (_folded(full), _folded(short)):
+            # A short name that is a place (历下区) is refused alone, not in "历下区居民".
+            if official == name or (len(official) >= 4 and official in name):
+                taken.append(official)
+    if taken:
+        return [
+            FieldError(
+                "display_name",
+                "reserved",
+                "a public user's display name must not name a department or the platform",
+            )
+        ]
+    return []
 
 
 def find_department(s: Session, ref: int | str) -> Department | None:
@@ -273,6 +311,7 @@ class IdentityService:
             errors.append(FieldError("department", "required", f"{role.value} needs a department"))
         if role is Role.PUBLIC_USER and department is not None:
             errors.append(FieldError("department", "forbidden", "public users have none"))
+        errors.extend(display_name_problems(s, display_name.strip(), role))
         if errors:
             raise ValidationFailed("invalid user", errors=errors)
         if actor is not None:
@@ -284,7 +323,7 @@ class IdentityService:
                 raise PermissionDenied("only the platform authority creates public users")
         user = User(
             username=username,
-            display_name=display_name or username,
+            display_name=display_name.strip() or username,
             password_hash=self.passwords.hash(password),
             role=role.value,
             department_id=dept.id if dept else None,
@@ -435,10 +474,7 @@ class IdentityService:
                 raise PermissionDenied("you cannot disable your own account", code="own_account")
             if display_name is not None:
                 display_name = display_name.strip()
-                if len(display_name) > 100 or not display_name.isprintable():
-                    errors.append(
-                        FieldError("display_name", "invalid", "at most 100 printable characters")
-                    )
+                errors.extend(display_name_problems(s, display_name, role or Role(user.role)))
             if errors:
                 raise ValidationFailed("invalid user", errors=errors)
             changes: list[str] = []

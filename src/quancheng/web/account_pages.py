@@ -60,6 +60,7 @@ MESSAGES: dict[str, str] = {
     "same_as_username": N_("The password must differ from the user name."),
     "too_common": N_("This password is among the most used. Choose another."),
     "mismatch": N_("The two passwords differ."),
+    "reserved": N_("A display name must not name a department or the platform."),
     "duplicate": N_("This user name is taken."),
     "unknown": N_("There is no such department."),
     "forbidden": N_("Public users belong to no department."),

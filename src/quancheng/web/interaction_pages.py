@@ -112,6 +112,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "same_as_username": N_("The password must differ from the user name."),
     "too_common": N_("This password is among the most used. Choose another."),
     "mismatch": N_("The two passwords differ."),
+    "reserved": N_("A display name must not name a department or the platform."),
 }
 INVALID: dict[str, str] = {
     "username": N_("3 to 64 letters, digits, '.', '_' or '-'."),

@@ -293,7 +293,9 @@ def test_invalid_rows_after_the_sample_get_the_python_report_and_quarantine(
     items = [item("站点"), item("数量", "I"), item("手机号码")]
     header = ["站点,数量,手机号码"]
     good = [f"站{i},{i},139{i:08d}" for i in range(fastcsv.SAMPLE_ROWS + 5)]
-    path = write(tmp_path / "bad.csv", header + good + ["坏站,很多,12345678901"])
+    # A name of exactly the item's 50 characters passes, white space around it too.
+    good[-1] = f"  {'长' * 50} ,7,13900000000"
+    path = write(tmp_path / "bad.csv", header + good + [f"{'坏' * 51},很多,12345678901"])
     datastore = city.services.datastore
     steward = city.principals["env_steward"]
     entry_id = entry(city, items)
@@ -303,13 +305,14 @@ def test_invalid_rows_after_the_sample_get_the_python_report_and_quarantine(
     assert (result.status, result.error_code, result.error_count) == (
         JobStatus.FAILED,
         "invalid_rows",
-        2,
+        3,
     )
     report = datastore.error_report(steward, entry_id, result.id)
     with report.open(encoding="utf-8-sig", newline="") as f:
-        errors = {(e["row"], e["column"], e["reason"]) for e in csv.DictReader(f)}
+        errors = {(e["行号 row"], e["列 column"], e["reason"]) for e in csv.DictReader(f)}
     row = str(fastcsv.SAMPLE_ROWS + 6)
     assert errors == {
+        (row, "站点", "longer than 50 characters"),
         (row, "数量", "not an integer"),
         (row, "手机号码", "not a valid mobile number"),
     }

@@ -121,9 +121,9 @@ def test_rows_that_break_the_data_items_reject_the_file_with_a_report(
     report = datastore.error_report(steward, entry_id, job.id)
     with report.open(encoding="utf-8-sig", newline="") as f:
         errors = list(csv.DictReader(f))
-    assert {(e["row"], e["column"], e["value"]) for e in errors} == {
-        ("2", "监测时间", "昨天"),
-        ("2", "PM2.5浓度", "很高"),
+    assert {(e["行号 row"], e["列 column"], e["值 value"], e["原因"]) for e in errors} == {
+        ("2", "监测时间", "昨天", "不是日期时间"),
+        ("2", "PM2.5浓度", "很高", "不是数字"),
     }
     # The previous version keeps serving.
     current = datastore.dataset(steward, entry_id).current

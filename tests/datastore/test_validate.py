@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -10,13 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quancheng.datastore import checks
+from quancheng.datastore import checks, validate
 from quancheng.datastore.policy import ItemInfo
 from quancheng.datastore.schema import Column
 from quancheng.datastore.validate import (
     RowError,
     RowValidator,
     link_items,
+    reason_zh,
     write_error_report,
 )
 from quancheng.errors import BadRequest
@@ -121,6 +123,25 @@ def test_one_error_per_cell_and_rows_in_order() -> None:
     ]
 
 
+def test_a_character_item_holds_at_most_its_length_once_trimmed() -> None:
+    # Regression: an item's length (所属区县 C 4) was never checked.
+    items = [ItemInfo("所属区县", "C", "public", 4), ItemInfo("人数", "I", "public", 4)]
+    columns = [Column("ssqx", "所属区县", item="所属区县"), Column("rs", "人数", item="人数")]
+    districts = ["历下区", " 市中区\u3000", "济南市历下区", None, "高新技术产业开发区"]
+    counts = ["1", "123456", "2", "3", "4"]
+    result = RowValidator(columns, items).check(
+        pa.RecordBatch.from_arrays(
+            [pa.array(districts, pa.string()), pa.array(counts, pa.string())],
+            names=["ssqx", "rs"],
+        ),
+        first_row=1,
+    )
+    assert [(e.row, e.column, e.reason) for e in result.errors] == [
+        (3, "所属区县", "longer than 4 characters"),
+        (5, "所属区县", "longer than 4 characters"),
+    ]
+
+
 def test_passport_in_document_number_column_is_accepted() -> None:
     items = [ItemInfo("证件号码", "C", "personal")]
     columns = [Column("zjhm", "证件号码", item="证件号码")]
@@ -184,11 +205,28 @@ def test_report_is_csv_excel_can_open(tmp_path: Path) -> None:
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     with path.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["row", "column", "value", "reason"]
-    assert rows[1] == ["2", "身份证号", BAD_CHECK_ID, "not a valid ID number (check character)"]
-    assert rows[2] == ["3", "姓名", "", "required value missing"]
+    assert rows[0] == ["行号 row", "列 column", "值 value", "原因", "reason"]
+    assert rows[1] == [
+        "2",
+        "身份证号",
+        BAD_CHECK_ID,
+        "不是有效的居民身份证号（校验码不符）",
+        "not a valid ID number (check character)",
+    ]
+    assert rows[2] == ["3", "姓名", "", "必填项为空", "required value missing"]
     assert rows[3][2] == '\'=HYPERLINK("x")'  # never evaluated as a formula
     assert rows[4][2] == "-3.5"
+
+
+def test_every_reason_a_check_can_give_reads_in_chinese() -> None:
+    reasons = {r.reason("x") for r in validate._TYPE_RULES.values()}
+    for rule in (validate._MOBILE, validate._CONTACT_PHONE, validate._CREDIT_CODE):
+        reasons.add(rule.reason("x"))
+    reasons |= {validate._POSTCODE.reason("x"), validate._BANK_CARD.reason("x")}
+    reasons |= {validate._id_reason(v) for v in ("1", "x" * 18, BAD_CHECK_ID, GOOD_ID[:-1])}
+    reasons |= {"required value missing", validate._max_length_rule(20).reason("x")}
+    untranslated = {r for r in reasons if not re.search(r"[\u4e00-\u9fff]", reason_zh(r))}
+    assert untranslated == set()
 
 
 @given(st.lists(st.text(alphabet="0123456789X ", min_size=16, max_size=19), max_size=30))

@@ -55,6 +55,7 @@ SPACE_CODEPOINTS = (
     0x205F,
     0x3000,
 )
+_SPACES = "".join(chr(c) for c in SPACE_CODEPOINTS)
 _WS = (
     r"[\t-\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
     r"\x{202f}\x{205f}\x{3000}]"
@@ -301,6 +302,10 @@ def _rule_condition(kind: str, x: str) -> str | None:
         return f"regexp_full_match({x}, {_lit(_WS + '*(?:' + core + ')?' + _WS + '*')})"
     if kind == "contact_phone":
         return f"NOT regexp_full_match({x}, {_lit(_BAD_CONTACT_PHONE)})"
+    if kind.startswith(validate.MAX_LENGTH_KIND):
+        # Characters (code points, as pyarrow counts them) once trimmed as validation trims.
+        limit = int(kind.removeprefix(validate.MAX_LENGTH_KIND))
+        return f"(length({x}) <= {limit} OR length(trim({x}, {_lit(_SPACES)})) <= {limit})"
     return None
 
 

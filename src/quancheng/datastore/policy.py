@@ -27,6 +27,7 @@ class ItemInfo:
     name: str
     data_type: str
     sensitivity: str
+    length: int | None = None
 
 
 @dataclass(frozen=True)

@@ -330,7 +330,7 @@ class DatastoreService:
                 raise Conflict(f"load job {job_id} has already run", details={"id": job_id})
             dataset = s.get_one(Dataset, job.dataset_id)
             entry = s.get_one(CatalogEntry, dataset.entry_id)
-            items = [ItemInfo(i.name, i.data_type, i.sensitivity) for i in entry.items]
+            items = [ItemInfo(i.name, i.data_type, i.sensitivity, i.length) for i in entry.items]
             current = (
                 s.get(DataVersion, dataset.current_version_id)
                 if dataset.current_version_id is not None
@@ -737,7 +737,7 @@ def _info(entry: CatalogEntry, dataset: Dataset | None, current: DataVersion | N
         sharing_type=entry.sharing_type,
         open_type=entry.open_type,
         update_cycle=entry.update_cycle,
-        items=tuple(ItemInfo(i.name, i.data_type, i.sensitivity) for i in entry.items),
+        items=tuple(ItemInfo(i.name, i.data_type, i.sensitivity, i.length) for i in entry.items),
         current=VersionInfo.of(current) if current else None,
     )
 

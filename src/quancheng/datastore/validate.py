@@ -208,6 +208,18 @@ _BANK_CARD = _Rule(
 )
 
 
+MAX_LENGTH_KIND = "max_length:"
+
+
+def _max_length_rule(limit: int) -> _Rule:
+    """A character item's length: at most `limit` characters once trimmed."""
+    return _Rule(
+        lambda values: pc.less_equal(pc.utf8_length(values), limit),
+        _fixed(f"longer than {limit} characters"),
+        f"{MAX_LENGTH_KIND}{limit}",
+    )
+
+
 def _identity_rule(name: str) -> _Rule | None:
     """The identifier check a header or item name calls for, if any."""
     n = _normalise(name)
@@ -271,9 +283,12 @@ class RowValidator:
             if item is None:
                 continue
             rules: list[_Rule] = []
-            type_rule = _TYPE_RULES.get(item.data_type.strip().upper())
+            data_type = item.data_type.strip().upper()
+            type_rule = _TYPE_RULES.get(data_type)
             if type_rule is not None:
                 rules.append(type_rule)
+            if data_type == "C" and item.length:
+                rules.append(_max_length_rule(item.length))
             identity = _identity_rule(item.name) or _identity_rule(column.label)
             if identity is not None:
                 rules.append(identity)
@@ -351,10 +366,56 @@ def _spreadsheet_safe(value: str | None) -> str:
     return value
 
 
+# The report's header: Chinese for the stewards who read it, English for scripts. "行号"
+# counts data rows: 1 is the first row after the header (line 2 of a CSV file).
+REPORT_HEADER = ("行号 row", "列 column", "值 value", "原因", "reason")
+_REASONS_ZH = {
+    "required value missing": "必填项为空",
+    "not an integer": "不是整数",
+    "not a number": "不是数字",
+    "not a date": "不是日期",
+    "not a date and time": "不是日期时间",
+    "not a yes/no value": "不是“是/否”值",
+    "not a valid mobile number": "不是有效的手机号码",
+    "not a valid unified social credit code (check character)": "统一社会信用代码校验码不符",
+    "not a valid postcode": "不是有效的邮政编码",
+    "not a valid bank card number": "不是有效的银行卡号",
+}
+_ID_PROBLEMS_ZH = {
+    "length": "长度不对",
+    "format": "格式不对",
+    "check character": "校验码不符",
+    "birth date": "出生日期无效",
+    "region code": "地区码无效",
+}
+_LONGER = re.compile(r"longer than (\d+) characters")
+_ID_REASON = re.compile(r"not a valid ID number \((.+)\)")
+
+
+def reason_zh(reason: str) -> str:
+    """A report reason in Chinese (the English one if it has no translation)."""
+    if (known := _REASONS_ZH.get(reason)) is not None:
+        return known
+    if m := _LONGER.fullmatch(reason):
+        return f"超过 {m[1]} 个字符"
+    if m := _ID_REASON.fullmatch(reason):
+        return f"不是有效的居民身份证号（{_ID_PROBLEMS_ZH.get(m[1], m[1])}）"
+    return reason
+
+
 def write_error_report(errors: Iterable[RowError], path: Path) -> None:
-    """Write the errors as CSV (UTF-8 with BOM for Excel): row, column, value, reason."""
+    """Write the errors as CSV (UTF-8 with BOM for Excel): row, column, value, the reason in
+    Chinese and in English."""
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["row", "column", "value", "reason"])
+        writer.writerow(REPORT_HEADER)
         for error in errors:
-            writer.writerow([error.row, error.column, _spreadsheet_safe(error.value), error.reason])
+            writer.writerow(
+                [
+                    error.row,
+                    error.column,
+                    _spreadsheet_safe(error.value),
+                    reason_zh(error.reason),
+                    error.reason,
+                ]
+            )

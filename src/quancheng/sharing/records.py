@@ -105,7 +105,7 @@ class Records:
         )
         if version is not None:
             columns = [Column.from_json(c) for c in version.columns]
-        items = [ItemInfo(i.name, i.data_type, i.sensitivity) for i in entry.items]
+        items = [ItemInfo(i.name, i.data_type, i.sensitivity, i.length) for i in entry.items]
         return EntryItems(items, columns)
 
     def request_form_items(

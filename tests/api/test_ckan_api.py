@@ -170,6 +170,30 @@ def test_show_and_list_actions(portal: Portal) -> None:
     assert by_get["search_facets"]["organization"]["items"][0]["count"] == 2
 
 
+def test_organization_and_group_lists_filter_sort_and_page_as_ckan_does(portal: Portal) -> None:
+    # Regression: `sort` and `q` were ignored; the departments came in key order.
+    ck = portal.client()
+    # CKAN's default is "title asc": 大数据局, 公安局, 生态环境局 in pinyin order (da, gong,
+    # sheng), where code points would put 公 (U+516C) before 大 (U+5927).
+    assert ck.action.organization_list() == ["bigdata", "gaj", "sthjj"]
+    assert ck.action.organization_list(sort="name desc") == ["sthjj", "gaj", "bigdata"]
+    by_count = ck.action.organization_list(sort="package_count desc", all_fields=True)
+    # Ties (no open data) by name.
+    assert [(o["name"], o["package_count"]) for o in by_count] == [
+        ("sthjj", 2),
+        ("bigdata", 0),
+        ("gaj", 0),
+    ]
+    assert ck.action.organization_list(q="环境") == ["sthjj"]
+    assert ck.action.organization_list(q="public security") == ["gaj"]
+    assert ck.action.organization_list(sort="name asc", offset=1, limit=1) == ["gaj"]
+    assert ck.action.group_list(sort="package_count desc", limit=1) == ["2"]
+    assert ck.action.group_list(q="基础") == ["1"]
+    for bad in ("popularity", "name sideways", "title asc extra"):
+        with pytest.raises(ckanapi.ValidationError):
+            ck.action.organization_list(sort=bad)
+
+
 def test_datastore_search_and_sql_read_the_open_data(portal: Portal) -> None:
     ck = portal.client()
     rid = ck.action.package_show(id=portal.air_code)["resources"][0]["id"]

@@ -491,22 +491,71 @@ def _counts_by(call: Call, s: Session, column: Any) -> Counter[str]:
     return Counter({str(k): int(n) for k, n in rows})
 
 
+# What organization_list and group_list sort by, as CKAN names it ("packages" is its alias).
+_LIST_SORTS = {"name": "name", "title": "title", "package_count": "count", "packages": "count"}
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """An organization or group as the list actions filter and sort it."""
+
+    name: str
+    title: str
+    text: str
+    count: int
+    value: Any
+
+
+def _title_key(title: str) -> tuple[str, str]:
+    # Chinese titles in pinyin order, as readers look them up; the title itself breaks ties.
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(title)).casefold(), title
+
+
+def _listing(call: Call, listed: list[_Listed], *, default_limit: int) -> list[_Listed]:
+    """CKAN's `q` (a substring of name, title or description), `sort`, `offset` and `limit`."""
+    raw = _text(call, "sort", default="title asc").strip()
+    parts = raw.split()
+    field = _LIST_SORTS.get(parts[0].lower()) if parts else None
+    direction = parts[1].lower() if len(parts) == 2 else "asc"
+    if field is None or len(parts) > 2 or direction not in ("asc", "desc"):
+        raise _invalid(
+            "sort",
+            f"Cannot sort by {raw!r}: use name, title or package_count, then asc or desc",
+        )
+    q = _text(call, "q").strip().casefold()
+    if q:
+        listed = [x for x in listed if q in x.name.casefold() or q in x.text.casefold()]
+    if field == "name":
+        listed.sort(key=lambda x: x.name, reverse=direction == "desc")
+    elif field == "title":
+        listed.sort(key=lambda x: _title_key(x.title), reverse=direction == "desc")
+    else:
+        # By count, then by name either way, as a reader scanning the top expects.
+        listed.sort(key=lambda x: x.name)
+        listed.sort(key=lambda x: x.count, reverse=direction == "desc")
+    limit = _int(call, "limit", default_limit, cap=MAX_ROWS)
+    offset = _int(call, "offset", 0)
+    return listed[offset : offset + limit]
+
+
 def organization_list(call: Call) -> list[Any]:
-    """Departments (names, or full dicts with all_fields)."""
+    """Departments (names, or full dicts with all_fields), filtered by `q` and `organizations`,
+    sorted by `sort` (title asc by default), paged by `offset` and `limit`."""
     all_fields = _bool(call, "all_fields", False)
     wanted = set(_list(call, "organizations"))
-    limit = _int(call, "limit", MAX_ROWS, cap=MAX_ROWS)
-    offset = _int(call, "offset", 0)
     with call.services.db.reader() as s:
         counts = _counts_by(call, s, CatalogEntry.department_id)
-        depts = [
-            d
-            for d in s.scalars(select(Department).order_by(Department.key))
+        listed = [
+            _Listed(d.key, d.name, f"{d.name} {d.short_name} {d.name_en}", counts[str(d.id)], d)
+            for d in s.scalars(select(Department))
             if not wanted or d.key in wanted
-        ][offset : offset + limit]
+        ]
+        depts = _listing(call, listed, default_limit=MAX_ROWS)
         if not all_fields:
-            return [d.key for d in depts]
-        return [ckan.organization_dict(d, package_count=counts[str(d.id)]) for d in depts]
+            return [d.name for d in depts]
+        return [ckan.organization_dict(d.value, package_count=d.count) for d in depts]
 
 
 def organization_show(call: Call) -> dict[str, Any]:
@@ -526,14 +575,20 @@ def organization_show(call: Call) -> dict[str, Any]:
 
 
 def group_list(call: Call) -> list[Any]:
-    """Top-level classifications (类) as groups."""
+    """Top-level classifications (类) as groups, filtered, sorted and paged as organizations."""
     all_fields = _bool(call, "all_fields", False)
+    wanted = set(_list(call, "groups"))
     with call.services.db.reader() as s:
         counts = _counts_by(call, s, func.substr(CatalogEntry.classification_code, 1, 1))
-        groups = sorted(_groups(s).values(), key=lambda g: g.code)
+        listed = [
+            _Listed(g.code, g.name, f"{g.name} {g.name_en}", counts[g.code], g)
+            for g in _groups(s).values()
+            if not wanted or g.code in wanted
+        ]
+        groups = _listing(call, listed, default_limit=MAX_ROWS)
         if not all_fields:
-            return [g.code for g in groups]
-        return [ckan.group_dict(g, package_count=counts[g.code]) for g in groups]
+            return [g.name for g in groups]
+        return [ckan.group_dict(g.value, package_count=g.count) for g in groups]
 
 
 def group_show(call: Call) -> dict[str, Any]:

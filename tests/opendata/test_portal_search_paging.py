@@ -88,3 +88,7 @@ def test_every_page_of_the_listing_is_the_reference_order(
     beyond = client.get("/open/datasets", params={"offset": "500"})
     assert _LINK.search(beyond.text) is None
     assert f'data-total="{len(everything)}"' in beyond.text
+    # Past the end is not "nothing matches": the page says so and leads back.
+    assert "此页已超出搜索结果的最后一页" in beyond.text
+    assert "没有符合" not in beyond.text
+    assert 'href="/open/datasets"' in beyond.text

@@ -189,3 +189,36 @@ def test_a_new_alarm_reaches_the_screen_before_the_next_refresh(
     config = _config(web.get("/ops").text)
     labels = config["labels"]
     assert isinstance(labels, dict) and labels["cause_lampFailure"] == "灯具故障"
+
+
+def test_alarms_drawn_before_the_script_runs_are_in_the_pages_language(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: the list the server draws (all a browser without scripts shows) gave the
+    # stored English message, "lampFailure is true", on the Chinese page.
+    _seed(city)
+    services = city.services
+    with services.db.reader() as s:
+        lamp = s.scalars(select(OpsEntity).where(OpsEntity.type == STREETLIGHT).limit(1)).one()
+        s.expunge(lamp)
+    failure = Observation(
+        lamp.id,
+        STREETLIGHT,
+        lamp.department_id,
+        lamp.district,
+        lamp.group_id,
+        "lampFailure",
+        True,
+        datetime.now(UTC),
+    )
+    services.alarms.observe([failure])
+    web = browser(client)
+    login(web, "admin")
+    html = web.get("/ops").text
+    shown = re.findall(r'<span class="alarm-msg">([^<]*)</span>', html)
+    assert "灯具故障" in shown
+    assert not any("is true" in text for text in shown)
+    web.get("/lang/en")
+    assert "Lamp failure" in re.findall(
+        r'<span class="alarm-msg">([^<]*)</span>', web.get("/ops").text
+    )

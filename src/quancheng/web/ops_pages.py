@@ -119,8 +119,22 @@ def big_screen(web: WebDep) -> Response:
         "labels": _labels(web),
         "districts": {d.name: {"code": d.code, "en": d.name_en} for d in DISTRICTS},
     }
+    labels = _labels(web)
+
+    def alarm_text(a: dict[str, Any]) -> str:
+        # As the script's alarmText: the rule's name, or the label of its built-in cause;
+        # the stored (English) message only when neither is known.
+        if a.get("rule_name"):
+            value = a.get("value")
+            return str(a["rule_name"]) + (
+                f" ({labels['value']} {value})" if value is not None else ""
+            )
+        label = labels.get(f"cause_{a['cause']}") if a.get("cause") else None
+        return label or str(a.get("message") or "")
+
     return web.page(
         "ops_board.html",
+        alarm_text=alarm_text,
         board=board,
         config=config,
         can_command=can_command,

@@ -140,6 +140,15 @@ def test_fq_rows_and_start_page_through_the_open_catalog(portal: Portal) -> None
     assert tagged["results"][0]["license_id"] == "qc-conditional"
     with_data = ck.action.package_search(fq="res_format:CSV")
     assert [p["id"] for p in with_data["results"]] == [portal.air_code]
+    # Field terms in q filter as in fq (Solr reads them so); the rest of q are words.
+    # Regression: "tags:排污" was searched for as the words "tags" and "排污" and missed.
+    in_q = ck.action.package_search(q="tags:排污 organization:sthjj")
+    assert [p["title"] for p in in_q["results"]] == ["企业排污许可信息"]
+    mixed = ck.action.package_search(q="organization:sthjj 空气")
+    assert [p["id"] for p in mixed["results"]] == [portal.air_code]
+    assert ck.action.package_search(q="organization:gaj")["count"] == 0
+    with pytest.raises(ckanapi.ValidationError):
+        ck.action.package_search(q="-tags:排污")
 
 
 def test_show_and_list_actions(portal: Portal) -> None:
@@ -314,6 +323,15 @@ def test_fq_and_sort_parsing() -> None:
     }
     with pytest.raises(BadRequest):
         ckan.parse_fq("author:someone")
+    assert ckan.split_q('tags:"空气 质量" AND 监测 organization:gaj') == (
+        "监测",
+        {"tags": ["空气 质量"], "organization": ["gaj"]},
+    )
+    # Only fq's fields are terms: a URL, a clock time or author:x stay words.
+    assert ckan.split_q("https://data.example 12:00 author:x") == (
+        "https://data.example 12:00 author:x",
+        {},
+    )
     assert ckan.parse_sort("metadata_modified desc") == "updated"
     query = ckan.row_query(
         filters={"区": ["a", "b"]},

@@ -296,13 +296,17 @@ def package_list(call: Call) -> list[str]:
 
 
 def package_search(call: Call) -> dict[str, Any]:
-    """Search datasets: q, fq (organization/groups/tags/res_format/license_id), sort, facets."""
+    """Search datasets: q (words, and field terms as fq's), fq (organization, groups, tags,
+    res_format, license_id), sort, facets."""
     q = _text(call, "q").strip()
     if q in ("*:*", "*"):
         q = ""
     if len(q) > 200:
         raise _invalid("q", "q: at most 200 characters")
+    q, q_terms = ckan.split_q(q)
     terms = ckan.parse_fq(_text(call, "fq"))
+    for name, values in q_terms.items():
+        terms.setdefault(name, []).extend(values)
     rows = _int(call, "rows", 10, cap=MAX_ROWS)
     start = _int(call, "start", 0)
     sort_text = _text(call, "sort", default="score desc, metadata_modified desc")

@@ -280,6 +280,31 @@ def parse_fq(fq: str) -> dict[str, list[str]]:
     return terms
 
 
+def split_q(q: str) -> tuple[str, dict[str, list[str]]]:
+    """CKAN's `q` as free text and field terms: `tags:空气 organization:sthjj 监测` filters by
+    tag and department and searches for 监测, as Solr reads field terms in `q`. Only the
+    fields `fq` knows are terms; other `word:word` text (a URL, 12:00) stays words."""
+    terms: dict[str, list[str]] = {}
+    kept: list[str] = []
+    position = 0
+    for match in _FQ_TERM.finditer(q):
+        sign, name, value = match.groups()
+        if name not in FQ_FIELDS:
+            continue
+        if sign == "-":
+            raise BadRequest("negated q terms are not supported", code="fq_unsupported")
+        kept.append(q[position : match.start()])
+        position = match.end()
+        if value.startswith('"'):
+            value = value[1:-1].replace('\\"', '"')
+        terms.setdefault(name, []).append(value)
+    kept.append(q[position:])
+    text = " ".join(" ".join(kept).split())
+    # What joined the terms in Solr's syntax joins nothing once they are filters.
+    words = [w for w in text.split() if w not in ("AND", "+")]
+    return " ".join(words), terms
+
+
 def parse_sort(sort: str) -> str:
     """CKAN's `field asc|desc[, ...]` as one of our catalog sorts (the first field decides)."""
     first = sort.split(",")[0].strip().split()

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from quancheng.errors import NotFound
 from quancheng.identity.roles import Role
 from quancheng.ledger import merkle
 from quancheng.ledger.canonical import canonical_json
@@ -126,6 +127,31 @@ def test_a_registered_witness_cosigns_and_the_checkpoint_carries_it(
     assert second.previous_size == first.size < second.size
     assert WitnessState.load(state) is not None
     assert verify_remote(transport) == []
+
+
+def test_a_retired_witness_key_cosigns_no_more_and_its_old_cosignatures_stay(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    ledger = city.services.ledger
+    witness = SigningKey.generate("witness.lost")
+    ledger.add_witness_key(witness.name, witness.verifier.encode())
+    run_witness(ClientTransport(client), witness, tmp_path / "state.json")
+    cosigned = client.get("/api/v1/ledger/checkpoint").text
+
+    ledger.remove_witness_key(witness.name)
+
+    assert witness.name not in {k.name for k in ledger.witness_keys()}
+    publish_one(city)
+    ledger.issue_checkpoint()
+    note = client.get("/api/v1/ledger/checkpoint").text
+    refused = client.post(
+        "/api/v1/ledger/cosignatures", content=add_signatures(note, [witness]).encode()
+    )
+    assert refused.status_code == 403
+    # What it signed while registered still verifies.
+    assert witness.name in {s.name for s in verify_note(cosigned, [witness.verifier]).verified}
+    with pytest.raises(NotFound):
+        ledger.remove_witness_key(witness.name)
 
 
 def test_a_witness_refuses_a_log_that_forked(

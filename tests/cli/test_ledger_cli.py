@@ -113,6 +113,12 @@ def test_witness_keys_are_registered_and_listed(
         runner, "ledger", "witness-key", "add", "--data-dir", str(city), "other", public, ok=False
     )
     assert "named 'w.gaj'" in out
+    run(runner, "ledger", "witness-key", "remove", "--data-dir", str(city), "w.gaj")
+    assert public not in run(runner, "ledger", "witness-key", "list", "--data-dir", str(city))
+    gone = run(
+        runner, "ledger", "witness-key", "remove", "--data-dir", str(city), "w.gaj", ok=False
+    )
+    assert "no witness key named 'w.gaj'" in gone
 
 
 def test_a_witness_that_cannot_reach_the_log_fails(

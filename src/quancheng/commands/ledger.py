@@ -170,6 +170,20 @@ def witness_key_add(data_dir: Path, name: str, key: str) -> None:
     click.echo(f"Witness {name} registered.")
 
 
+@witness_key.command("remove")
+@data_dir_option
+@click.argument("name")
+@fail_on_platform_errors
+def witness_key_remove(data_dir: Path, name: str) -> None:
+    """Retire witness NAME's key (a lost or replaced key): its new cosignatures are refused."""
+    services = services_for(load_settings(data_dir))
+    try:
+        services.ledger.remove_witness_key(name)
+    finally:
+        services.close()
+    click.echo(f"Witness {name} removed; the cosignatures it made stay on their checkpoints.")
+
+
 @witness_key.command("list")
 @data_dir_option
 def witness_key_list(data_dir: Path) -> None:

@@ -676,6 +676,15 @@ class Ledger:
             s.add(LedgerWitnessKey(name=name, key=key.encode()))
         return key
 
+    def remove_witness_key(self, name: str) -> None:
+        """Retire a witness's key: its new cosignatures are refused from now on; those it made
+        while registered stay with their checkpoints, where anyone can still check them."""
+        with self.db.transaction() as s:
+            found = s.scalar(select(LedgerWitnessKey).where(LedgerWitnessKey.name == name))
+            if found is None:
+                raise NotFound(f"no witness key named {name!r}", details={"name": name})
+            s.delete(found)
+
     def witness_keys(self) -> list[VerifierKey]:
         """The registered witness keys."""
         with self.db.reader() as s:

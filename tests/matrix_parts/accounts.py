@@ -29,6 +29,7 @@ WEB: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/users"): USER_ADMINS,
     ("POST", "/users/{username}"): USER_ADMINS,
     ("POST", "/users/{username}/password"): USER_ADMINS,
+    ("POST", "/users/{username}/tokens/{token_id}/revoke"): USER_ADMINS,
 }
 NEW_PASSWORD = "a-brand-new-passphrase"
 

@@ -199,3 +199,28 @@ def test_the_platform_finds_any_user_and_a_refused_change_says_why(
     assert refused.status_code == 422
     assert "请改为新建账号" in refused.text
     assert SESSION_COOKIE in admin.cookies
+
+
+def test_an_admin_revokes_a_users_token_from_the_user_list(
+    client: TestClient, city: SmallCity
+) -> None:
+    identity = city.services.identity
+    leaked = identity.issue_token(city.principals["gaj_user"], name="泄露的接口")
+    other = identity.issue_token(city.principals["env_steward"], name="环境接口")
+    admin = logged_in(client, "gaj_admin")
+    page = admin.get("/users?q=gaj_user").text
+    assert "泄露的接口" in page and leaked.token not in page
+
+    revoked = post(admin, f"/users/gaj_user/tokens/{leaked.id}/revoke", {}, "/users")
+    assert revoked.status_code == 303
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {leaked.token}"})
+    assert me.status_code == 401
+    assert "泄露的接口" not in admin.get("/users?q=gaj_user").text
+    # Another department's token, named under one of this admin's users or its own owner.
+    for path in (
+        f"/users/gaj_user/tokens/{other.id}/revoke",
+        f"/users/env_steward/tokens/{other.id}/revoke",
+    ):
+        assert post(admin, path, {}, "/users").status_code in (403, 404), path
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {other.token}"})
+    assert me.status_code == 200

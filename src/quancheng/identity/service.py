@@ -675,6 +675,32 @@ class IdentityService:
                 )
             )
 
+    def tokens_of(self, actor: Principal, usernames: Iterable[str]) -> dict[str, list[ApiToken]]:
+        """The unrevoked, unexpired tokens of users `actor` manages, by user name."""
+        wanted = list(usernames)
+        out: dict[str, list[ApiToken]] = {name: [] for name in wanted}
+        with self.db.reader() as s:
+            rows = s.execute(
+                select(User, ApiToken)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(
+                    User.username.in_(wanted),
+                    ApiToken.revoked_at.is_(None),
+                    ApiToken.expires_at > utcnow(),
+                )
+                .order_by(ApiToken.id)
+            ).all()
+            for user, token in rows:
+                if user.id != actor.user_id:
+                    if user.department_id is None and not actor.is_platform_admin:
+                        continue
+                    try:
+                        _require_tokens_of(actor, user)
+                    except (PermissionDenied, NotAuthenticated):
+                        continue
+                out[user.username].append(token)
+        return out
+
     def revoke_token(self, actor: Principal | None, token_id: int) -> None:
         """Revoke a token: its owner, an admin of its department or the platform may."""
         with self.db.transaction() as s:

@@ -14,6 +14,7 @@ from quancheng.api.deps import SESSION_COOKIE, client_address
 from quancheng.errors import (
     FieldError,
     NotAuthenticated,
+    NotFound,
     PlatformError,
     RateLimited,
     ValidationFailed,
@@ -37,6 +38,7 @@ FLASHES.update(
         "user_enabled": N_("The user may log in again."),
         "user_disabled": N_("The user was disabled and logged out everywhere."),
         "user_password_reset": N_("The user's password was reset and their sessions ended."),
+        "user_token_revoked": N_("The user's token was revoked."),
     }
 )
 FIELDS: dict[str, str] = {
@@ -267,6 +269,7 @@ def _users_page(
         limit=PAGE_SIZE,
     )
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    tokens = identity.tokens_of(actor, [u.username for u in users])
 
     def page_url(n: int) -> str:
         query = {"q": text, "department": department_key, "page": str(n)}
@@ -276,6 +279,7 @@ def _users_page(
         "users.html",
         status=status,
         users=users,
+        tokens=tokens,
         total=total,
         page=page,
         pages=pages,
@@ -364,3 +368,15 @@ def reset_password(web: WebDep, form: FormDep, username: str) -> Response:
         problem["fields"] = {"password": next(iter(problem["fields"].values()), "")}
         return _users_page(web, status=exc.status, problem=problem, failed_user=username)
     return web.redirect("/users?" + urlencode({"q": username}), flash="user_password_reset")
+
+
+@router.post("/users/{username}/tokens/{token_id}/revoke")
+def revoke_user_token(web: WebDep, form: FormDep, username: str, token_id: int) -> Response:
+    """Revoke a token of a user I manage (a leaked key, an application retired)."""
+    web.principal.require(Permission.USER_MANAGE)
+    identity = web.services.identity
+    owned = {t.id for t in identity.tokens_of(web.principal, [username]).get(username, [])}
+    if token_id not in owned:
+        raise NotFound(f"{username} has no live token {token_id} you manage")
+    identity.revoke_token(web.principal, token_id)
+    return web.redirect("/users?" + urlencode({"q": username}), flash="user_token_revoked")

@@ -393,6 +393,8 @@ def test_what_an_admin_may_not_do_to_accounts(city: SmallCity) -> None:
         lambda: identity.update_user(gaj_admin, "gaj_admin", role=Role.DEPARTMENT_USER),
         lambda: identity.update_user(gaj_admin, "gaj_admin", active=False),
         lambda: identity.update_user(city.principals["admin"], "admin", active=False),
+        # one's own password goes through change_own_password, with the current one
+        lambda: identity.set_password("gaj_admin", NEW_PASSWORD, actor=gaj_admin),
         # no user management at all
         lambda: identity.update_user(city.principals["gaj_steward"], "gaj_user", active=False),
     ]

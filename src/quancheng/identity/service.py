@@ -381,6 +381,12 @@ class IdentityService:
             raise ValidationFailed("invalid password", errors=[problem])
         with self.db.transaction() as s:
             user = self._managed_user(s, actor, username)
+            if actor is not None and actor.user_id == user.id:
+                # Else a session left open would take the account without its password.
+                raise PermissionDenied(
+                    "change your own password under My account, with the current one",
+                    code="own_account",
+                )
             user.password_hash = self.passwords.hash(password)
             s.execute(delete(WebSession).where(WebSession.user_id == user.id))
             if self.ledger is not None:

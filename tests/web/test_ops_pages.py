@@ -40,6 +40,28 @@ def _seed(city: SmallCity) -> None:
     )
 
 
+def _a_lamp(city: SmallCity) -> OpsEntity:
+    with city.services.db.reader() as s:
+        lamp = s.scalars(select(OpsEntity).where(OpsEntity.type == STREETLIGHT).limit(1)).one()
+        s.expunge(lamp)
+    return lamp
+
+
+def _lamp_fails(city: SmallCity, lamp: OpsEntity) -> None:
+    """The lamp reports a lamp failure now: a built-in alarm opens."""
+    failure = Observation(
+        lamp.id,
+        STREETLIGHT,
+        lamp.department_id,
+        lamp.district,
+        lamp.group_id,
+        "lampFailure",
+        True,
+        datetime.now(UTC),
+    )
+    city.services.alarms.observe([failure])
+
+
 def _kpi(html: str, name: str) -> str:
     found = re.search(rf'data-kpi="{re.escape(name)}"[^>]*>([^<]*)<', html)
     assert found, name
@@ -147,10 +169,7 @@ def test_a_new_alarm_reaches_the_screen_before_the_next_refresh(
     monkeypatch.setattr(ops_pages, "STREAM_INTERVAL_SECONDS", 3600.0)
     monkeypatch.setattr(ops_pages, "STREAM_HOLD_SECONDS", 7200.0)
     _seed(city)
-    services = city.services
-    with services.db.reader() as s:
-        lamp = s.scalars(select(OpsEntity).where(OpsEntity.type == STREETLIGHT).limit(1)).one()
-        s.expunge(lamp)
+    lamp = _a_lamp(city)
     web = browser(client)
     login(web, "admin")
     boards: list[dict[str, Any]] = []
@@ -170,17 +189,7 @@ def test_a_new_alarm_reaches_the_screen_before_the_next_refresh(
     watcher.start()
     assert first.wait(30)
     assert all(a.get("entity_id") != lamp.id for a in boards[0]["alarms"])
-    failure = Observation(
-        lamp.id,
-        STREETLIGHT,
-        lamp.department_id,
-        lamp.district,
-        lamp.group_id,
-        "lampFailure",
-        True,
-        datetime.now(UTC),
-    )
-    services.alarms.observe([failure])
+    _lamp_fails(city, lamp)
     watcher.join(30)
     assert len(boards) == 2, "the alarm was not pushed"
     [pushed] = [a for a in boards[1]["alarms"] if a.get("entity_id") == lamp.id]
@@ -197,21 +206,7 @@ def test_alarms_drawn_before_the_script_runs_are_in_the_pages_language(
     # Regression: the list the server draws (all a browser without scripts shows) gave the
     # stored English message, "lampFailure is true", on the Chinese page.
     _seed(city)
-    services = city.services
-    with services.db.reader() as s:
-        lamp = s.scalars(select(OpsEntity).where(OpsEntity.type == STREETLIGHT).limit(1)).one()
-        s.expunge(lamp)
-    failure = Observation(
-        lamp.id,
-        STREETLIGHT,
-        lamp.department_id,
-        lamp.district,
-        lamp.group_id,
-        "lampFailure",
-        True,
-        datetime.now(UTC),
-    )
-    services.alarms.observe([failure])
+    _lamp_fails(city, _a_lamp(city))
     web = browser(client)
     login(web, "admin")
     html = web.get("/ops").text

@@ -20,14 +20,13 @@ from quancheng.errors import (
     ValidationFailed,
 )
 from quancheng.identity.roles import ROLE_PERMISSIONS, Permission, Role
-from quancheng.identity.service import IssuedToken
+from quancheng.identity.service import DISPLAY_NAME_MAX, IssuedToken
 from quancheng.web.i18n import N_
 from quancheng.web.render import FLASHES, FormDep, Web, WebDep
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
 PAGE_SIZE = 50
-DISPLAY_NAME_MAX = 100
 
 FLASHES.update(
     {

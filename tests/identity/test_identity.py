@@ -451,3 +451,23 @@ def test_a_public_users_display_name_must_not_pass_for_the_government(city: Smal
     # Staff name themselves after their department as they please.
     clerk = identity.update_user(city.principals["admin"], "gaj_user", display_name="市公安局 李四")
     assert clerk.display_name == "市公安局 李四"
+
+
+def test_the_user_list_api_finds_pages_and_counts_within_the_callers_scope(
+    client: TestClient, city: SmallCity
+) -> None:
+    def names(headers: dict[str, str], **params: str) -> tuple[list[str], str]:
+        response = client.get("/api/v1/users", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return [u["username"] for u in response.json()], response.headers["X-Total-Count"]
+
+    admin, gaj_admin = city.auth("admin"), city.auth("gaj_admin")
+    assert names(admin, q="GAJ_") == (["gaj_admin", "gaj_steward", "gaj_user"], "3")
+    assert names(admin, department="sthjj") == (["env_steward"], "1")
+    assert names(admin, q="gaj", limit="1", offset="1") == (["gaj_steward"], "3")
+    # A department admin finds only their department's users, whatever is asked.
+    assert names(gaj_admin) == (["gaj_admin", "gaj_steward", "gaj_user"], "3")
+    assert names(gaj_admin, q="steward") == (["gaj_steward"], "1")
+    assert names(gaj_admin, department="sthjj") == ([], "0")
+    unknown = client.get("/api/v1/users", params={"department": "nowhere"}, headers=admin)
+    assert unknown.status_code == 404

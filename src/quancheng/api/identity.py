@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from quancheng.api.deps import SESSION_COOKIE, PrincipalDep, ServicesDep, client_address
 from quancheng.api.schemas import (
@@ -37,10 +37,23 @@ def me(actor: PrincipalDep) -> Me:
 
 
 @router.get("/users", response_model=list[UserPublic])
-def list_users(services: ServicesDep, actor: PrincipalDep) -> list[UserPublic]:
-    """Users of the caller's department (every user for the platform authority)."""
+def list_users(
+    services: ServicesDep,
+    actor: PrincipalDep,
+    response: Response,
+    q: str = Query("", max_length=100, description="Part of the user or display name."),
+    department: str | None = Query(None, description="A department's key, id or name."),
+    limit: int = Query(1000, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> list[UserPublic]:
+    """Users the caller manages: their department's (every user for the platform authority),
+    by user name; the X-Total-Count header counts all that match."""
     actor.require(Permission.USER_MANAGE)
-    users = services.identity.list_users(None if actor.is_platform_admin else actor.department_id)
+    dept_id = services.identity.get_department(department).id if department else None
+    users, total = services.identity.find_users(
+        actor, text=q, department=dept_id, offset=offset, limit=limit
+    )
+    response.headers["X-Total-Count"] = str(total)
     return [UserPublic.of(u) for u in users]
 
 

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from quancheng.api.deps import SESSION_COOKIE, client_address
@@ -22,7 +21,7 @@ from quancheng.errors import (
 from quancheng.identity.roles import ROLE_PERMISSIONS, Permission, Role
 from quancheng.identity.service import DISPLAY_NAME_MAX, IssuedToken
 from quancheng.web.i18n import N_
-from quancheng.web.render import FLASHES, FormDep, Web, WebDep
+from quancheng.web.render import FLASHES, FormDep, Web, WebDep, form_problem, form_text
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
@@ -91,29 +90,19 @@ PERMISSIONS: dict[str, str] = {
 }
 
 
+PROBLEMS: dict[str, str] = {
+    "rate_limited": N_("Too many failed attempts. Please wait a few minutes."),
+}
+
+
 def _problem(web: Web, exc: PlatformError) -> dict[str, Any]:
-    """A refused form's message and its fields' messages, in the page's language."""
-    fields: dict[str, str] = {}
-    if isinstance(exc, ValidationFailed):
-        for error in exc.errors:
-            fields.setdefault(error.field, _field_message(web, error))
-        message = web.gettext(N_("Please correct the marked fields."))
-    elif isinstance(exc, RateLimited):
-        message = web.gettext(N_("Too many failed attempts. Please wait a few minutes."))
-    else:
-        message = web.gettext(N_("The form could not be sent."))
-    return {"title": web.gettext(N_("Not sent")), "message": message, "fields": fields}
+    return form_problem(web, exc, _field_message, PROBLEMS)
 
 
 def _field_message(web: Web, error: FieldError) -> str:
     if error.code == "invalid" and error.field in INVALID:
         return web.gettext(INVALID[error.field])
     return web.gettext(MESSAGES.get(error.code, N_("This value is not valid.")))
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def _label(web: Web, table: dict[str, str]) -> Any:
@@ -173,16 +162,16 @@ def account(web: WebDep) -> Response:
 def change_password(web: WebDep, form: FormDep) -> Response:
     """Change my password: this browser stays logged in, my other sessions end."""
     _require_login(web)
-    new = _text(form, "new_password")
+    new = form_text(form, "new_password")
     try:
-        if new != _text(form, "new_password2"):
+        if new != form_text(form, "new_password2"):
             raise ValidationFailed(
                 "invalid password",
                 errors=[FieldError("new_password2", "mismatch", "the two passwords differ")],
             )
         web.services.identity.change_own_password(
             web.principal,
-            current=_text(form, "current_password"),
+            current=form_text(form, "current_password"),
             new=new,
             client=client_address(web.request),
             keep_session=web.request.cookies.get(SESSION_COOKIE),
@@ -197,8 +186,8 @@ def create_token(web: WebDep, form: FormDep) -> Response:
     """Issue a token for an application; its secret is shown on this page, once."""
     _require_login(web)
     web.principal.require(Permission.TOKEN_MANAGE)
-    name = _text(form, "name").strip()
-    days_text = _text(form, "days").strip()
+    name = form_text(form, "name").strip()
+    days_text = form_text(form, "days").strip()
     values = {"name": name, "days": days_text}
     try:
         days = int(days_text) if days_text.isascii() and days_text.isdigit() else -1
@@ -306,7 +295,9 @@ def users(web: WebDep) -> Response:
 def create_user(web: WebDep, form: FormDep) -> Response:
     """Create a user in a department I manage (or a public user, for the platform)."""
     web.principal.require(Permission.USER_MANAGE)
-    values = {k: _text(form, k).strip() for k in ("username", "display_name", "role", "department")}
+    values = {
+        k: form_text(form, k).strip() for k in ("username", "display_name", "role", "department")
+    }
     try:
         errors: list[FieldError] = []
         if values["role"] not in set(Role):
@@ -318,7 +309,7 @@ def create_user(web: WebDep, form: FormDep) -> Response:
         web.services.identity.create_user(
             web.principal,
             username=values["username"],
-            password=_text(form, "password"),
+            password=form_text(form, "password"),
             role=Role(values["role"]),
             department=values["department"] or None,
             display_name=values["display_name"],
@@ -332,14 +323,14 @@ def create_user(web: WebDep, form: FormDep) -> Response:
 def update_user(web: WebDep, form: FormDep, username: str) -> Response:
     """Save a user's role and display name, or enable or disable them."""
     web.principal.require(Permission.USER_MANAGE)
-    action = _text(form, "action")
+    action = form_text(form, "action")
     identity = web.services.identity
     back = "/users?" + urlencode({"q": username})
     try:
         if action in ("enable", "disable"):
             identity.update_user(web.principal, username, active=action == "enable")
             return web.redirect(back, flash=f"user_{action}d")
-        role_text = _text(form, "role")
+        role_text = form_text(form, "role")
         if role_text not in set(Role):
             raise ValidationFailed(
                 "invalid user", errors=[FieldError("role", "required", "choose a role")]
@@ -348,7 +339,7 @@ def update_user(web: WebDep, form: FormDep, username: str) -> Response:
             web.principal,
             username,
             role=Role(role_text),
-            display_name=_text(form, "display_name"),
+            display_name=form_text(form, "display_name"),
         )
     except ValidationFailed as exc:
         return _users_page(web, status=exc.status, problem=_problem(web, exc), failed_user=username)
@@ -360,7 +351,9 @@ def reset_password(web: WebDep, form: FormDep, username: str) -> Response:
     """Give a user a new password (they then log in with it); their sessions end."""
     web.principal.require(Permission.USER_MANAGE)
     try:
-        web.services.identity.set_password(username, _text(form, "password"), actor=web.principal)
+        web.services.identity.set_password(
+            username, form_text(form, "password"), actor=web.principal
+        )
     except ValidationFailed as exc:
         problem = _problem(web, exc)
         # The service names the field "password" or the policy's own field: show it on ours.

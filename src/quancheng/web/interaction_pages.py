@@ -33,7 +33,7 @@ from quancheng.opendata.interaction_model import (
     RequestView,
 )
 from quancheng.web.i18n import N_
-from quancheng.web.render import FLASHES, FormDep, Web, WebDep
+from quancheng.web.render import FLASHES, FormDep, Web, WebDep, form_problem, form_text
 from quancheng.web.security import safe_next
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
@@ -130,16 +130,7 @@ PROBLEMS: dict[str, str] = {
 
 
 def _problem(web: Web, exc: PlatformError) -> dict[str, Any]:
-    """A refused form's message and its fields' messages, in the page's language."""
-    fields: dict[str, str] = {}
-    if isinstance(exc, ValidationFailed):
-        for error in exc.errors:
-            fields.setdefault(error.field, _field_message(web, error))
-        message = web.gettext(N_("Please correct the marked fields."))
-    else:
-        fallback = N_("The form could not be sent.")
-        message = web.gettext(PROBLEMS.get(exc.code, fallback))
-    return {"title": web.gettext(N_("Not sent")), "message": message, "fields": fields}
+    return form_problem(web, exc, _field_message, PROBLEMS)
 
 
 def _field_message(web: Web, error: FieldError) -> str:
@@ -149,11 +140,6 @@ def _field_message(web: Web, error: FieldError) -> str:
     if error.code == "invalid":
         return web.gettext(INVALID.get(error.field, N_("This value is not valid.")))
     return web.gettext(FIELD_MESSAGES.get(error.code, N_("This value is not valid.")))
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def _page_number(page: int) -> int:
@@ -200,8 +186,8 @@ def register_form(web: WebDep) -> Response:
 @router.post("/register")
 def register(web: WebDep, form: FormDep) -> Response:
     """Create a public user, log them in and go to the open data requests."""
-    values = {k: _text(form, k).strip() for k in ("username", "display_name")}
-    password, password2 = _text(form, "password"), _text(form, "password2")
+    values = {k: form_text(form, k).strip() for k in ("username", "display_name")}
+    password, password2 = form_text(form, "password"), form_text(form, "password2")
     client = web.request.client.host if web.request.client else "unknown"
     identity = web.services.identity
     try:
@@ -301,7 +287,7 @@ def request_new(web: WebDep) -> Response:
 def request_create(web: WebDep, form: FormDep) -> Response:
     """Send a data request; it is reviewed before it shows."""
     _require_login(web)
-    values = {k: _text(form, k) for k in ("title", "description", "purpose", "department")}
+    values = {k: form_text(form, k) for k in ("title", "description", "purpose", "department")}
     try:
         view = web.services.interaction.submit_request(
             web.principal,
@@ -374,9 +360,9 @@ def request_review(web: WebDep, form: FormDep, request_id: int) -> Response:
         lambda: web.services.interaction.review_request(
             web.principal,
             request_id,
-            decision=_text(form, "decision"),
-            department=_text(form, "department") or None,
-            reason=_text(form, "reason"),
+            decision=form_text(form, "decision"),
+            department=form_text(form, "department") or None,
+            reason=form_text(form, "reason"),
         ),
         "portal_reviewed",
     )
@@ -391,9 +377,9 @@ def request_answer(web: WebDep, form: FormDep, request_id: int) -> Response:
         lambda: web.services.interaction.answer_request(
             web.principal,
             request_id,
-            outcome=_text(form, "outcome"),
-            answer=_text(form, "answer"),
-            entry=_text(form, "entry") or None,
+            outcome=form_text(form, "outcome"),
+            answer=form_text(form, "answer"),
+            entry=form_text(form, "entry") or None,
         ),
         "portal_answered",
     )
@@ -442,8 +428,8 @@ def entry_feedback(web: WebDep, entry_id: str) -> Response:
 def feedback_create(web: WebDep, form: FormDep, entry_id: str) -> Response:
     """Send a comment (with a rating) or an error report."""
     _require_login(web)
-    kind = _text(form, "kind")
-    values = {"kind": kind, "body": _text(form, "body"), "rating": _text(form, "rating")}
+    kind = form_text(form, "kind")
+    values = {"kind": kind, "body": form_text(form, "body"), "rating": form_text(form, "rating")}
     raw = values["rating"].strip()
     try:
         rating = int(raw) if raw else None
@@ -459,13 +445,13 @@ def feedback_create(web: WebDep, form: FormDep, entry_id: str) -> Response:
         )
     flash = "portal_error_sent" if kind == "error" else "portal_comment_sent"
     return web.redirect(
-        safe_next(_text(form, "next"), f"/open/datasets/{entry_id}/feedback"), flash=flash
+        safe_next(form_text(form, "next"), f"/open/datasets/{entry_id}/feedback"), flash=flash
     )
 
 
 def _feedback_return(web: Web, form: FormData, view: FeedbackView | None) -> str:
     fallback = f"/open/datasets/{view.entry.id}/feedback" if view else "/open/moderation"
-    return safe_next(_text(form, "next"), fallback)
+    return safe_next(form_text(form, "next"), fallback)
 
 
 @router.post("/open/feedback/{feedback_id}/moderate")
@@ -475,13 +461,13 @@ def feedback_moderate(web: WebDep, form: FormDep, feedback_id: int) -> Response:
         web.services.interaction.moderate_comment(
             web.principal,
             feedback_id,
-            decision=_text(form, "decision"),
-            reason=_text(form, "reason"),
+            decision=form_text(form, "decision"),
+            reason=form_text(form, "reason"),
         )
     except (InvalidTransition, BadRequest) as exc:
         return _queue_page(web, problem=_problem(web, exc), status=exc.status)
     return web.redirect(
-        safe_next(_text(form, "next"), "/open/moderation"), flash="portal_moderated"
+        safe_next(form_text(form, "next"), "/open/moderation"), flash="portal_moderated"
     )
 
 
@@ -493,8 +479,8 @@ def feedback_reply(web: WebDep, form: FormDep, feedback_id: int) -> Response:
         view = interaction.reply_feedback(
             web.principal,
             feedback_id,
-            reply=_text(form, "reply"),
-            outcome=_text(form, "outcome") or None,
+            reply=form_text(form, "reply"),
+            outcome=form_text(form, "outcome") or None,
         )
     except (ValidationFailed, Conflict) as exc:
         return _inbox_page(web, problem=_problem(web, exc), status=exc.status)
@@ -540,7 +526,7 @@ def reuse_create(web: WebDep, form: FormDep) -> Response:
     """Send a reuse; it is approved before it shows."""
     _require_login(web)
     names = ("title", "kind", "description", "url", "organisation", "entries")
-    values = {k: _text(form, k) for k in names}
+    values = {k: form_text(form, k) for k in names}
     refs = [r for r in values["entries"].replace("，", ",").replace("\n", ",").split(",")]
     try:
         view = web.services.interaction.submit_reuse(
@@ -576,12 +562,15 @@ def reuse_moderate(web: WebDep, form: FormDep, reuse_id: int) -> Response:
     """The authority approves a reuse or rejects it with a reason."""
     try:
         web.services.interaction.moderate_reuse(
-            web.principal, reuse_id, decision=_text(form, "decision"), reason=_text(form, "reason")
+            web.principal,
+            reuse_id,
+            decision=form_text(form, "decision"),
+            reason=form_text(form, "reason"),
         )
     except (ValidationFailed, InvalidTransition, BadRequest) as exc:
         return _queue_page(web, problem=_problem(web, exc), status=exc.status)
     return web.redirect(
-        safe_next(_text(form, "next"), "/open/moderation"), flash="portal_moderated"
+        safe_next(form_text(form, "next"), "/open/moderation"), flash="portal_moderated"
     )
 
 

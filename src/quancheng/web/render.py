@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from quancheng import __version__
 from quancheng.api.deps import get_services, resolve_principal
+from quancheng.errors import FieldError, PlatformError, ValidationFailed
 from quancheng.identity.roles import Permission, Principal
 from quancheng.web import labels
 from quancheng.web.i18n import LANG_COOKIE, LOCALES, N_, environment, pick_locale, translations
@@ -217,6 +219,30 @@ async def checked_form(request: Request) -> FormData:
         settings=get_services(request).settings,
     )
     return form
+
+
+def form_text(form: FormData, name: str) -> str:
+    """A posted text field as sent ("" when absent or a file)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def form_problem(
+    web: Web,
+    exc: PlatformError,
+    field_message: Callable[[Web, FieldError], str],
+    problems: Mapping[str, str],
+) -> dict[str, Any]:
+    """A refused form's message and its fields' messages, in the page's language: each field's
+    by `field_message`, the form's by the error's code in `problems` (msgids)."""
+    fields: dict[str, str] = {}
+    if isinstance(exc, ValidationFailed):
+        for error in exc.errors:
+            fields.setdefault(error.field, field_message(web, error))
+        message = N_("Please correct the marked fields.")
+    else:
+        message = problems.get(exc.code, N_("The form could not be sent."))
+    return {"title": web.gettext(N_("Not sent")), "message": web.gettext(message), "fields": fields}
 
 
 WebDep = Annotated[Web, Depends(web_context)]

@@ -281,10 +281,9 @@ def rule_for_item(name: str, sensitivity: str, data_type: str) -> MaskRule:
     """The mask a catalog data item gets when its data leaves the owning department."""
     if sensitivity in _UNMASKED:
         return MaskRule.NONE
-    lowered = name.lower()
-    for rule, words in _RULE_WORDS:
-        if any(w in lowered for w in words):
-            return rule
+    named = rule_for_column(name)
+    if named is not MaskRule.NONE:
+        return named
     # A date item about a person (出生 …) is as identifying as a birth date.
     if data_type in ("D", "T") and "出生" in name:
         return MaskRule.AGE_BAND

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from html import unescape
 from pathlib import Path
 
@@ -230,7 +229,7 @@ def test_most_used_sorts_and_shows_on_the_home_page(
         s.add(
             PortalUsage(
                 entry_id=conditional,
-                day=date.today().isoformat(),
+                day=city.services.usage.today().isoformat(),
                 views=9,
                 downloads=4,
                 api_calls=2,

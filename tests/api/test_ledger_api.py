@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,9 @@ from quancheng.identity.roles import Role
 from quancheng.ledger import merkle
 from quancheng.ledger.canonical import canonical_json
 from quancheng.ledger.checkpoint import open_checkpoint
-from quancheng.ledger.keys import SigningKey, VerifierKey
-from quancheng.ledger.note import add_signatures, verify_note
+from quancheng.ledger.keys import KeyAlgorithm, SigningKey, VerifierKey
+from quancheng.ledger.log import COSIGNATURE_LEEWAY
+from quancheng.ledger.note import Signature, add_signatures, parse_note, verify_note
 from quancheng.ledger.witness import WitnessError, WitnessState, run_witness, verify_remote
 from tests.support.city import SmallCity, entry_fields
 
@@ -109,18 +112,38 @@ def test_unknown_and_bad_entry_requests(client: TestClient, city: SmallCity) -> 
     assert client.get("/api/v1/ledger/proof/inclusion", params={"index": "x"}).status_code == 422
 
 
+class RecordingTransport(ClientTransport):
+    """The test client, keeping what the witness posted."""
+
+    def __init__(self, client: TestClient) -> None:
+        super().__init__(client)
+        self.posted: list[str] = []
+
+    def post(self, path: str, body: str) -> str:
+        self.posted.append(body)
+        return super().post(path, body)
+
+
+# cosignature/v1 is what new witness keys are; ed25519 (plain signed-note) keys still work.
+@pytest.mark.parametrize("algorithm", [KeyAlgorithm.COSIGNATURE_V1, KeyAlgorithm.ED25519])
 def test_a_registered_witness_cosigns_and_the_checkpoint_carries_it(
-    client: TestClient, city: SmallCity, tmp_path: Path
+    client: TestClient, city: SmallCity, tmp_path: Path, algorithm: KeyAlgorithm
 ) -> None:
-    witness = SigningKey.generate("witness.gaj.jinan")
+    witness = SigningKey.generate("witness.gaj.jinan", algorithm)
     city.services.ledger.add_witness_key(witness.name, witness.verifier.encode())
-    transport = ClientTransport(client)
+    transport = RecordingTransport(client)
     state = tmp_path / "state.json"
     first = run_witness(transport, witness, state)
     assert first.previous_size is None
     served = client.get("/api/v1/ledger/checkpoint").text
     verified = verify_note(served, [witness.verifier, city.services.ledger.verifier()])
     assert {s.name for s in verified.verified} == {witness.name, city.services.ledger.origin}
+    # The line the witness made is served byte for byte, for any verifier to check.
+    posted_line = transport.posted[0].rstrip("\n").split("\n")[-1]
+    assert posted_line.startswith(f"\u2014 {witness.name} ")
+    assert posted_line + "\n" in served
+    signature_bytes = len(base64.b64decode(posted_line.split(" ")[2]))
+    assert signature_bytes == (76 if algorithm is KeyAlgorithm.COSIGNATURE_V1 else 68)
     publish_one(city)
     city.services.ledger.issue_checkpoint()
     second = run_witness(transport, witness, state)
@@ -172,6 +195,51 @@ def test_a_witness_refuses_a_log_that_forked(
     assert WitnessState.load(state) == WitnessState(
         saved.log_key, saved.origin, saved.size, b"\x07" * 32
     )
+
+
+def cosign_at(note: str, key: SigningKey, timestamp: int) -> str:
+    """`note` with `key`'s cosignature/v1 dated `timestamp`."""
+    body = parse_note(note).text
+    signature = Signature(key.name, key.key_id, key.sign(body.encode(), timestamp=timestamp))
+    return note + signature.line()
+
+
+def test_a_cosignature_dated_in_the_future_is_refused(client: TestClient, city: SmallCity) -> None:
+    ledger = city.services.ledger
+    witness = SigningKey.generate("witness.fast.clock", KeyAlgorithm.COSIGNATURE_V1)
+    ledger.add_witness_key(witness.name, witness.verifier.encode())
+    note = client.get("/api/v1/ledger/checkpoint").text
+    now = int(time.time())
+    ahead = now + int(COSIGNATURE_LEEWAY.total_seconds()) + 600
+    response = client.post("/api/v1/ledger/cosignatures", content=cosign_at(note, witness, ahead))
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == "future_cosignature"
+    assert "seconds in the future" in body["error"]["message"]
+    details = body["error"]["details"]
+    assert (details["witness"], details["timestamp"]) == (witness.name, ahead)
+    assert abs(details["now"] - now) < 60
+    assert ledger.latest_checkpoint().witnesses == ()
+    # A clock a little ahead is within the leeway, and one behind is fine.
+    for when in (now + 60, now - 3600):
+        ok = client.post("/api/v1/ledger/cosignatures", content=cosign_at(note, witness, when))
+        assert ok.status_code == 201, ok.text
+    assert ledger.latest_checkpoint().witnesses == (witness.name,)
+
+
+def test_a_tampered_cosignature_v1_is_refused(client: TestClient, city: SmallCity) -> None:
+    witness = SigningKey.generate("witness.tampered", KeyAlgorithm.COSIGNATURE_V1)
+    city.services.ledger.add_witness_key(witness.name, witness.verifier.encode())
+    note = client.get("/api/v1/ledger/checkpoint").text
+    signed = cosign_at(note, witness, int(time.time()))
+    line = signed.rstrip("\n").split("\n")[-1]
+    raw = bytearray(base64.b64decode(line.split(" ")[2]))
+    raw[11] ^= 1  # the timestamp, one second off
+    tampered = signed.replace(line, f"\u2014 {witness.name} {base64.b64encode(raw).decode()}")
+    response = client.post("/api/v1/ledger/cosignatures", content=tampered)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "bad_cosignature"
 
 
 def test_cosignatures_need_a_registered_key(client: TestClient, city: SmallCity) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import stat
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from quancheng.cli import main
+from quancheng.ledger.keys import KeyAlgorithm, VerifierKey, read_signing_key
 from tests.support.city import credit_code
 
 AUTHORITY = credit_code("MB2848264")
@@ -119,6 +121,31 @@ def test_witness_keys_are_registered_and_listed(
         runner, "ledger", "witness-key", "remove", "--data-dir", str(city), "w.gaj", ok=False
     )
     assert "no witness key named 'w.gaj'" in gone
+
+
+def test_a_new_witness_key_is_cosignature_v1_unless_asked_for_ed25519(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    v1 = tmp_path / "v1.key"
+    public = run(runner, "witness", "--url", "http://x", "--key", str(v1), "--new-key", "w.v1")
+    assert VerifierKey.parse(public).algorithm is KeyAlgorithm.COSIGNATURE_V1
+    assert base64.b64decode(public.strip().split("+", 2)[2])[0] == 0x04
+    assert read_signing_key(v1).algorithm is KeyAlgorithm.COSIGNATURE_V1
+    legacy = tmp_path / "legacy.key"
+    public = run(
+        runner,
+        "witness",
+        "--url",
+        "http://x",
+        "--key",
+        str(legacy),
+        "--new-key",
+        "w.old",
+        "--key-type",
+        "ed25519",
+    )
+    assert VerifierKey.parse(public).algorithm is KeyAlgorithm.ED25519
+    assert read_signing_key(legacy).algorithm is KeyAlgorithm.ED25519
 
 
 def test_a_witness_that_cannot_reach_the_log_fails(

@@ -10,6 +10,7 @@ import click
 
 from quancheng.cli import data_dir_option, fail_on_platform_errors, load_settings, services_for
 from quancheng.ledger.keys import (
+    KeyAlgorithm,
     KeyFormatError,
     SigningKey,
     VerifierKey,
@@ -24,6 +25,9 @@ from quancheng.ledger.witness import (
     run_witness,
     verify_remote,
 )
+
+# A witness key's type is chosen when it is made; the key file records it from then on.
+WITNESS_KEY_TYPES = (KeyAlgorithm.COSIGNATURE_V1, KeyAlgorithm.ED25519)
 
 
 def _verifier_key(text: str) -> VerifierKey:
@@ -221,13 +225,26 @@ def witness_key_list(data_dir: Path) -> None:
     metavar="NAME",
     help="Create the key file for witness NAME, print its verifier key and exit.",
 )
+@click.option(
+    "--key-type",
+    type=click.Choice([a.value for a in WITNESS_KEY_TYPES]),
+    default=KeyAlgorithm.COSIGNATURE_V1.value,
+    show_default=True,
+    help="With --new-key: cosignature/v1 (C2SP tlog-cosignature, what standard verifiers "
+    "check) or ed25519 (a plain signed-note signature, as witnesses signed before).",
+)
 def witness(
-    url: str, key_file: Path, state_file: Path, log_key: str | None, new_key: str | None
+    url: str,
+    key_file: Path,
+    state_file: Path,
+    log_key: str | None,
+    new_key: str | None,
+    key_type: str,
 ) -> None:
     """Co-sign a city's latest checkpoint if it is consistent with the last one seen."""
     if new_key:
         try:
-            created = SigningKey.generate(new_key)
+            created = SigningKey.generate(new_key, KeyAlgorithm(key_type))
             write_signing_key(key_file, created)
         except (KeyFormatError, OSError) as exc:
             raise click.ClickException(f"cannot create {key_file}: {exc}") from exc

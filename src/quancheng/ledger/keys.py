@@ -7,6 +7,11 @@ Text forms follow golang.org/x/mod/sumdb/note, so Ed25519 keys interoperate with
 
 Ed25519: signature type 0x01, 32-byte public key, 32-byte private seed, RFC 8032 signatures.
 
+Ed25519 cosignature/v1 (C2SP tlog-cosignature, for witnesses): signature type 0x04, Ed25519
+key material, and a timestamped signature over a prefixed message (see `cosignature`). Its
+verifier key is the standard vkey; a private key text with type 0x04 is this platform's own
+(Go's transparency-dev note package reads the 0x01 text and is told to sign cosignature/v1).
+
 SM2: signed-note assigns no byte, so the type is 0xff (reserved for such algorithms) followed
 by the identifier ``quancheng/sm2-sm3/v1``. The public key is the 65-byte uncompressed point
 0x04 || x || y on the SM2 curve (GB/T 32918.5), the private key the 32-byte scalar d, and the
@@ -21,6 +26,7 @@ import binascii
 import os
 import secrets
 import stat
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +36,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from gmssl import sm2
 
+from quancheng.ledger import cosignature
+from quancheng.ledger.cosignature import CosignatureError
 from quancheng.ledger.note import NoteError, check_key_name, key_id
 
 PRIVATE_KEY_PREFIX = "PRIVATE+KEY+"
@@ -43,11 +51,13 @@ class KeyAlgorithm(StrEnum):
     """Signature algorithms of log and witness keys."""
 
     ED25519 = "ed25519"
+    COSIGNATURE_V1 = "cosignature/v1"
     SM2 = "sm2"
 
 
 SIGNATURE_TYPES: dict[KeyAlgorithm, bytes] = {
     KeyAlgorithm.ED25519: b"\x01",
+    KeyAlgorithm.COSIGNATURE_V1: b"\x04",
     KeyAlgorithm.SM2: b"\xff" + b"quancheng/sm2-sm3/v1",
 }
 
@@ -63,7 +73,9 @@ def _split_type(raw: bytes) -> tuple[KeyAlgorithm, bytes]:
         if raw.startswith(prefix):
             return algorithm, raw[len(prefix) :]
     found = raw[:1].hex() or "nothing"
-    raise KeyFormatError(f"unknown signature type: expected 01 or ff+sm2 identifier, found {found}")
+    raise KeyFormatError(
+        f"unknown signature type: expected 01, 04 or ff+sm2 identifier, found {found}"
+    )
 
 
 def _b64decode(text: str, what: str) -> bytes:
@@ -101,8 +113,11 @@ def _check_sm2_point(public: bytes) -> None:
         raise KeyFormatError("SM2 public key is not a point on the SM2 curve")
 
 
+_ED25519_ALGORITHMS = (KeyAlgorithm.ED25519, KeyAlgorithm.COSIGNATURE_V1)
+
+
 def _check_public(algorithm: KeyAlgorithm, public: bytes) -> None:
-    if algorithm is KeyAlgorithm.ED25519:
+    if algorithm in _ED25519_ALGORITHMS:
         if len(public) != 32:
             raise KeyFormatError(f"Ed25519 public key must be 32 bytes, found {len(public)}")
     else:
@@ -159,8 +174,18 @@ class VerifierKey:
         return key
 
     def verify(self, message: bytes, signature: bytes) -> bool:
-        """Whether `signature` is this key's valid signature of `message`."""
-        if self.algorithm is KeyAlgorithm.ED25519:
+        """Whether `signature` is this key's valid signature of `message`.
+
+        For a cosignature/v1 key `message` is the note text and `signature` the timestamped
+        signature; a timestamp beyond 2^63-1 does not verify.
+        """
+        if self.algorithm is KeyAlgorithm.COSIGNATURE_V1:
+            try:
+                timestamp, signature = cosignature.split(signature)
+            except CosignatureError:
+                return False
+            message = cosignature.signed_message(timestamp, message)
+        if self.algorithm in _ED25519_ALGORITHMS:
             try:
                 Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
             except InvalidSignature:
@@ -186,7 +211,7 @@ class SigningKey:
             )
         self._algorithm = algorithm
         self._private = private_key
-        if algorithm is KeyAlgorithm.ED25519:
+        if algorithm in _ED25519_ALGORITHMS:
             self._ed25519: Ed25519PrivateKey | None = Ed25519PrivateKey.from_private_bytes(
                 private_key
             )
@@ -206,7 +231,7 @@ class SigningKey:
     @classmethod
     def generate(cls, name: str, algorithm: KeyAlgorithm = KeyAlgorithm.ED25519) -> SigningKey:
         """A new random key."""
-        if algorithm is KeyAlgorithm.ED25519:
+        if algorithm in _ED25519_ALGORITHMS:
             return cls(name, algorithm, secrets.token_bytes(32))
         d = secrets.randbelow(_SM2_N - 2) + 1
         return cls(name, algorithm, d.to_bytes(32, "big"))
@@ -231,9 +256,16 @@ class SigningKey:
         """The public half."""
         return self._verifier
 
-    def sign(self, message: bytes) -> bytes:
-        """Sign `message`: 64 bytes for both algorithms."""
+    def sign(self, message: bytes, *, timestamp: int | None = None) -> bytes:
+        """Sign `message`: 64 bytes, or for cosignature/v1 the 72-byte timestamped signature
+        made at `timestamp` (POSIX seconds; default now)."""
+        if self._algorithm is not KeyAlgorithm.COSIGNATURE_V1 and timestamp is not None:
+            raise KeyFormatError(f"{self._algorithm} signatures carry no timestamp")
         if self._ed25519 is not None:
+            if self._algorithm is KeyAlgorithm.COSIGNATURE_V1:
+                when = int(time.time()) if timestamp is None else timestamp
+                signed = self._ed25519.sign(cosignature.signed_message(when, message))
+                return cosignature.join(when, signed)
             return self._ed25519.sign(message)
         crypt = _sm2_crypt(self._private.hex(), self._verifier.public_key)
         while True:

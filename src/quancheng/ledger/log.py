@@ -47,9 +47,10 @@ from quancheng.errors import (
     PlatformError,
 )
 from quancheng.identity.roles import Principal, Role
-from quancheng.ledger import merkle
+from quancheng.ledger import cosignature, merkle
 from quancheng.ledger.canonical import CanonicalError, LedgerEvent
 from quancheng.ledger.checkpoint import Checkpoint, CheckpointError, open_checkpoint
+from quancheng.ledger.cosignature import CosignatureError
 from quancheng.ledger.keys import (
     KeyAlgorithm,
     KeyFormatError,
@@ -79,6 +80,8 @@ KEY_FILE = "ledger.key"
 MAX_PAGE = 1000
 _STATE = "qc_ledger_append"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+# How far ahead of the log's clock a witness's cosignature/v1 timestamp may be.
+COSIGNATURE_LEEWAY = timedelta(minutes=5)
 
 
 class LedgerCorrupt(PlatformError):
@@ -694,7 +697,12 @@ class Ledger:
             ]
 
     def add_cosignature(self, message: str) -> list[str]:
-        """Store the registered witnesses' signatures on a checkpoint the log issued."""
+        """Store the registered witnesses' signatures on a checkpoint the log issued.
+
+        A witness's signature is a cosignature/v1 (C2SP tlog-cosignature) or a plain signed-note
+        signature, as its registered key says; a cosignature/v1 dated more than
+        COSIGNATURE_LEEWAY ahead of the log's clock is refused.
+        """
         try:
             note = parse_note(message)
             body = Checkpoint.parse(note.text, hash_size=self.hasher.size)
@@ -709,6 +717,7 @@ class Ledger:
             raise PermissionDenied(str(exc), code="unknown_witness") from exc
         except InvalidSignatureError as exc:
             raise PermissionDenied(str(exc), code="bad_cosignature") from exc
+        self._check_cosignature_times(verified.verified, keys)
         with self.db.transaction() as s:
             row = s.scalar(
                 select(LedgerCheckpoint)
@@ -739,6 +748,28 @@ class Ledger:
                 )
                 names.append(sig.name)
         return names
+
+    def _check_cosignature_times(
+        self, signatures: Sequence[Signature], keys: Sequence[VerifierKey]
+    ) -> None:
+        # A cosignature/v1 says "as of its time, this was the largest tree I saw": a time
+        # ahead of ours is a witness's wrong clock, or a statement about a future it did not see.
+        timed = {(k.name, k.key_id) for k in keys if k.algorithm is KeyAlgorithm.COSIGNATURE_V1}
+        now = self.clock().timestamp()
+        for sig in signatures:
+            if (sig.name, sig.key_id) not in timed:
+                continue
+            timestamp, _ = cosignature.split(sig.signature)  # verified, so well-formed
+            try:
+                cosignature.check_not_future(
+                    timestamp, now, leeway_seconds=COSIGNATURE_LEEWAY.total_seconds()
+                )
+            except CosignatureError as exc:
+                raise BadRequest(
+                    f"the cosignature of {sig.name}: {exc}",
+                    code="future_cosignature",
+                    details={"witness": sig.name, "timestamp": timestamp, "now": int(now)},
+                ) from exc
 
     # -- verification ----------------------------------------------------------------------
 

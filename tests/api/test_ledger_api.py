@@ -18,7 +18,14 @@ from quancheng.ledger.checkpoint import open_checkpoint
 from quancheng.ledger.keys import KeyAlgorithm, SigningKey, VerifierKey
 from quancheng.ledger.log import COSIGNATURE_LEEWAY
 from quancheng.ledger.note import Signature, add_signatures, parse_note, verify_note
-from quancheng.ledger.witness import WitnessError, WitnessState, run_witness, verify_remote
+from quancheng.ledger.witness import (
+    WitnessError,
+    WitnessState,
+    check_bundle,
+    make_bundle,
+    run_witness,
+    verify_remote,
+)
 from tests.support.city import SmallCity, entry_fields
 
 
@@ -144,6 +151,23 @@ def test_a_registered_witness_cosigns_and_the_checkpoint_carries_it(
     assert posted_line + "\n" in served
     signature_bytes = len(base64.b64decode(posted_line.split(" ")[2]))
     assert signature_bytes == (76 if algorithm is KeyAlgorithm.COSIGNATURE_V1 else 68)
+    # Verifiers that require the witness find its cosignature, in a bundle and on the log.
+    log_key = city.services.ledger.verifier()
+    index = city.services.ledger.size() - 1
+    bundle = make_bundle(
+        index=index,
+        event=city.services.ledger.entry(index).event,
+        size=first.size,
+        hashes=city.services.ledger.inclusion_proof(index, first.size),
+        checkpoint=served,
+    )
+    assert check_bundle(bundle, log_key, witnesses=[witness.verifier]).size == first.size
+    assert verify_remote(transport, witnesses=[witness.verifier]) == []
+    absent = SigningKey.generate("witness.absent", algorithm).verifier
+    with pytest.raises(WitnessError, match=r"not signed by witness\.absent\+"):
+        check_bundle(bundle, log_key, witnesses=[witness.verifier, absent])
+    problems = verify_remote(transport, witnesses=[absent])
+    assert problems == [f"the checkpoint does not verify: the checkpoint is not signed by {absent}"]
     publish_one(city)
     city.services.ledger.issue_checkpoint()
     second = run_witness(transport, witness, state)

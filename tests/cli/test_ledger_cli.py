@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from quancheng.cli import main
-from quancheng.ledger.keys import KeyAlgorithm, VerifierKey, read_signing_key
+from quancheng.ledger.keys import KeyAlgorithm, SigningKey, VerifierKey, read_signing_key
+from quancheng.ledger.note import add_signatures
 from tests.support.city import credit_code
 
 AUTHORITY = credit_code("MB2848264")
@@ -90,6 +91,45 @@ def test_prove_and_check_a_bundle_offline(runner: CliRunner, city: Path, tmp_pat
     bundle.write_text(json.dumps(data, ensure_ascii=False))
     out = run(runner, "ledger", "check-bundle", str(bundle), "--key", key, ok=False)
     assert "event 3 is not in the signed tree" in out
+
+
+def test_check_a_bundle_with_the_cosignatures_it_must_carry(
+    runner: CliRunner, city: Path, tmp_path: Path
+) -> None:
+    from quancheng.cli import load_settings, services_for
+
+    v1 = SigningKey.generate("witness.v1", KeyAlgorithm.COSIGNATURE_V1)
+    legacy = SigningKey.generate("witness.old", KeyAlgorithm.ED25519)
+    services = services_for(load_settings(city))
+    try:
+        ledger = services.ledger
+        key = ledger.verifier().encode()
+        note = ledger.issue_checkpoint().note
+        for witness in (v1, legacy):
+            ledger.add_witness_key(witness.name, witness.verifier.encode())
+            ledger.add_cosignature(add_signatures(note, [witness]))
+    finally:
+        services.close()
+    bundle = tmp_path / "bundle.json"
+    run(runner, "ledger", "prove", "--data-dir", str(city), "2", "--out", str(bundle))
+    both = ["--witness", v1.verifier.encode(), "--witness", legacy.verifier.encode()]
+    out = run(runner, "ledger", "check-bundle", str(bundle), "--key", key, *both)
+    assert out.strip().endswith("co-signed by witness.v1, witness.old.")
+    stranger = SigningKey.generate("witness.absent", KeyAlgorithm.COSIGNATURE_V1)
+    out = run(
+        runner,
+        "ledger",
+        "check-bundle",
+        str(bundle),
+        "--key",
+        key,
+        "--witness",
+        stranger.verifier.encode(),
+        ok=False,
+    )
+    assert f"FAIL: the checkpoint is not signed by {stranger.verifier.encode()}" in out
+    out = run(runner, "ledger", "verify", "--data-dir", str(city), *both, ok=False)
+    assert "give --url" in out
 
 
 def test_verify_names_a_tampered_leaf(runner: CliRunner, city: Path) -> None:

@@ -46,17 +46,33 @@ def ledger() -> None:
     """The verifiable ledger: verify, prove, issue checkpoints, register witnesses."""
 
 
+_WITNESS_OPTION = click.option(
+    "--witness",
+    "witness_keys",
+    multiple=True,
+    metavar="KEY",
+    help="A witness whose cosignature the checkpoint must carry (verifier key, text or file; "
+    "cosignature/v1 or ed25519). Repeat for several.",
+)
+
+
 @ledger.command("verify")
 @data_dir_option
 @click.option("--url", default=None, help="Verify a running city over its API instead.")
 @click.option("--key", "key_text", default=None, help="Expected log key (text or file).")
-def verify(data_dir: Path, url: str | None, key_text: str | None) -> None:
+@_WITNESS_OPTION
+def verify(
+    data_dir: Path, url: str | None, key_text: str | None, witness_keys: tuple[str, ...]
+) -> None:
     """Recompute the tree from the stored leaves; check every node and checkpoint."""
     expected = _verifier_key(key_text) if key_text else None
+    witnesses = [_verifier_key(w) for w in witness_keys]
+    if witnesses and not url:
+        raise click.UsageError("--witness checks the checkpoint a city serves: give --url")
     if url:
         transport = HttpTransport(url)
         try:
-            problems = verify_remote(transport, key=expected)
+            problems = verify_remote(transport, key=expected, witnesses=witnesses)
         except WitnessError as exc:
             raise click.ClickException(str(exc)) from exc
         finally:
@@ -126,18 +142,23 @@ def prove(data_dir: Path, index: int, out: Path | None) -> None:
 @data_dir_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", "key_text", required=True, help="The log's verifier key (text or file).")
-def check_bundle_cmd(data_dir: Path, file: Path, key_text: str) -> None:
+@_WITNESS_OPTION
+def check_bundle_cmd(
+    data_dir: Path, file: Path, key_text: str, witness_keys: tuple[str, ...]
+) -> None:
     """Check a proof bundle offline against the log's key (the data dir is not read)."""
     key = _verifier_key(key_text)
+    witnesses = [_verifier_key(w) for w in witness_keys]
     try:
         bundle = json.loads(file.read_text(encoding="utf-8"))
-        checkpoint = check_bundle(bundle, key)
+        checkpoint = check_bundle(bundle, key, witnesses=witnesses)
     except (ValueError, WitnessError) as exc:  # JSONDecodeError and UnicodeDecodeError too
         click.echo(f"FAIL: {exc}", err=True)
         sys.exit(1)
+    cosigned = f", co-signed by {', '.join(w.name for w in witnesses)}" if witnesses else ""
     click.echo(
         f"OK: entry {bundle['index']} ({bundle['event'].get('type')}) is in "
-        f"{checkpoint.origin} at size {checkpoint.size}."
+        f"{checkpoint.origin} at size {checkpoint.size}{cosigned}."
     )
 
 

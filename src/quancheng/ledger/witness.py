@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -239,6 +239,24 @@ def run_witness(
     )
 
 
+def open_witnessed(
+    note: str, key: VerifierKey, witnesses: Sequence[VerifierKey], *, hash_size: int
+) -> Checkpoint:
+    """Verify a checkpoint signed by the log's key and co-signed by every one of `witnesses`.
+
+    A witness key of type 0x04 checks a C2SP cosignature/v1, one of type 0x01 or SM2 a plain
+    signed-note signature; a bad signature by any of these keys rejects the checkpoint.
+    Raises NoteError, CheckpointError or WitnessError (a required signature is missing).
+    """
+    required = list(dict.fromkeys([key, *witnesses]))
+    checkpoint, verified = open_checkpoint(note, required, hash_size=hash_size)
+    present = {(s.name, s.key_id) for s in verified.verified}
+    missing = [k.encode() for k in required if (k.name, k.key_id) not in present]
+    if missing:
+        raise WitnessError(f"the checkpoint is not signed by {', '.join(missing)}")
+    return checkpoint
+
+
 # -- proof bundles ------------------------------------------------------------------------
 
 
@@ -255,8 +273,11 @@ def make_bundle(
     }
 
 
-def check_bundle(bundle: Mapping[str, Any], key: VerifierKey) -> Checkpoint:
-    """Verify a proof bundle offline against the log's key; return the checkpoint it rests on."""
+def check_bundle(
+    bundle: Mapping[str, Any], key: VerifierKey, *, witnesses: Sequence[VerifierKey] = ()
+) -> Checkpoint:
+    """Verify a proof bundle offline against the log's key (and the cosignatures of
+    `witnesses`, each required); return the checkpoint it rests on."""
     hasher = _hasher_for(key)
     # A bundle comes from anywhere: every part is checked before use, so that a malformed one
     # is a WitnessError (FAIL and the reason), never a traceback.
@@ -270,7 +291,9 @@ def check_bundle(bundle: Mapping[str, Any], key: VerifierKey) -> Checkpoint:
     if not isinstance(bundle.get("event"), Mapping):
         raise WitnessError("bundle event must be a JSON object")
     try:
-        checkpoint, _ = open_checkpoint(str(bundle["checkpoint"]), [key], hash_size=hasher.size)
+        checkpoint = open_witnessed(
+            str(bundle["checkpoint"]), key, witnesses, hash_size=hasher.size
+        )
         index = int(bundle["index"])
         size = int(inclusion.get("size", -1))
         data = canonical_json(bundle["event"])
@@ -298,9 +321,14 @@ def check_bundle(bundle: Mapping[str, Any], key: VerifierKey) -> Checkpoint:
 
 
 def verify_remote(
-    transport: Transport, *, key: VerifierKey | None = None, page: int = 1000
+    transport: Transport,
+    *,
+    key: VerifierKey | None = None,
+    witnesses: Sequence[VerifierKey] = (),
+    page: int = 1000,
 ) -> list[str]:
-    """Download every entry, recompute the tree and check the served checkpoint; problems."""
+    """Download every entry, recompute the tree and check the served checkpoint (co-signed by
+    each of `witnesses`); the problems found."""
     try:
         served = VerifierKey.parse(transport.get(f"{API}/key").strip())
     except KeyFormatError as exc:
@@ -310,10 +338,10 @@ def verify_remote(
     trusted = key or served
     hasher = _hasher_for(trusted)
     try:
-        checkpoint, _ = open_checkpoint(
-            transport.get(f"{API}/checkpoint"), [trusted], hash_size=hasher.size
+        checkpoint = open_witnessed(
+            transport.get(f"{API}/checkpoint"), trusted, witnesses, hash_size=hasher.size
         )
-    except (NoteError, CheckpointError, KeyFormatError) as exc:
+    except (NoteError, CheckpointError, KeyFormatError, WitnessError) as exc:
         return [f"the checkpoint does not verify: {exc}"]
     problems: list[str] = []
     cr = CompactRange(hasher=hasher)

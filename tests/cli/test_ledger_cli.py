@@ -188,6 +188,15 @@ def test_a_new_witness_key_is_cosignature_v1_unless_asked_for_ed25519(
     assert read_signing_key(legacy).algorithm is KeyAlgorithm.ED25519
 
 
+def test_a_push_to_a_witness_that_cannot_be_reached_fails(runner: CliRunner, city: Path) -> None:
+    result = runner.invoke(
+        main,
+        ["ledger", "witness-push", "--data-dir", str(city), "http://127.0.0.1:9", "--name", "w"],
+    )
+    assert result.exit_code == 1
+    assert "POST http://127.0.0.1:9/add-checkpoint failed" in result.output
+
+
 def test_a_witness_that_cannot_reach_the_log_fails(
     runner: CliRunner, city: Path, tmp_path: Path
 ) -> None:

@@ -19,9 +19,11 @@ from quancheng.ledger.keys import (
 )
 from quancheng.ledger.witness import (
     HttpTransport,
+    HttpWitness,
     WitnessError,
     check_bundle,
     make_bundle,
+    push_checkpoint,
     run_witness,
     verify_remote,
 )
@@ -207,6 +209,28 @@ def witness_key_remove(data_dir: Path, name: str) -> None:
     finally:
         services.close()
     click.echo(f"Witness {name} removed; the cosignatures it made stay on their checkpoints.")
+
+
+@ledger.command("witness-push")
+@data_dir_option
+@click.argument("url")
+@click.option("--name", required=True, help="The witness's registered key name.")
+@fail_on_platform_errors
+def witness_push(data_dir: Path, url: str, name: str) -> None:
+    """Ask the C2SP tlog-witness at URL (its submission prefix) to co-sign the latest checkpoint."""
+    services = services_for(load_settings(data_dir))
+    endpoint = HttpWitness(url)
+    try:
+        result = push_checkpoint(services.ledger, endpoint, name=name)
+    except WitnessError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        endpoint.close()
+        services.close()
+    click.echo(
+        f"Checkpoint of size {result.size} co-signed by {', '.join(result.witnesses)} "
+        f"(the witness had co-signed size {result.old_size})."
+    )
 
 
 @witness_key.command("list")

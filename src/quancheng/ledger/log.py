@@ -696,6 +696,18 @@ class Ledger:
                 for k in s.scalars(select(LedgerWitnessKey.key).order_by(LedgerWitnessKey.name))
             ]
 
+    def cosigned_size(self, witness: str) -> int:
+        """The size of the newest checkpoint `witness` co-signed here, 0 if none."""
+        with self.db.reader() as s:
+            size = s.scalar(
+                select(LedgerCheckpoint.size)
+                .join(LedgerCosignature, LedgerCosignature.checkpoint_id == LedgerCheckpoint.id)
+                .where(LedgerCosignature.witness == witness)
+                .order_by(LedgerCheckpoint.size.desc())
+                .limit(1)
+            )
+        return int(size or 0)
+
     def add_cosignature(self, message: str) -> list[str]:
         """Store the registered witnesses' signatures on a checkpoint the log issued.
 

@@ -14,14 +14,17 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from quancheng.ledger import merkle
 from quancheng.ledger.canonical import CanonicalError, canonical_json
 from quancheng.ledger.checkpoint import Checkpoint, CheckpointError, open_checkpoint
 from quancheng.ledger.keys import KeyFormatError, SigningKey, VerifierKey
 from quancheng.ledger.merkle import CompactRange, Hasher, ProofError
-from quancheng.ledger.note import NoteError, add_signatures
+from quancheng.ledger.note import NoteError, Signature, add_signatures, format_note, parse_note
+
+if TYPE_CHECKING:
+    from quancheng.ledger.log import Ledger
 
 BUNDLE_VERSION = 1
 API = "/api/v1/ledger"
@@ -255,6 +258,124 @@ def open_witnessed(
     if missing:
         raise WitnessError(f"the checkpoint is not signed by {', '.join(missing)}")
     return checkpoint
+
+
+# -- C2SP tlog-witness, the log's side ----------------------------------------------------
+
+# tlog-witness: "The client MUST NOT send more than 63 consistency proof lines."
+MAX_PROOF_LINES = 63
+SIZE_MEDIA_TYPE = "text/x.tlog.size"
+
+
+class WitnessConflict(WitnessError):
+    """The witness co-signed a different size last (409): ask again from that size."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the witness last co-signed size {size}")
+        self.size = size
+
+
+def add_checkpoint_body(old_size: int, proof: Sequence[bytes], note: str) -> str:
+    """The body of a tlog-witness add-checkpoint request: old size, proof lines, checkpoint."""
+    if len(proof) > MAX_PROOF_LINES:
+        raise WitnessError(f"a consistency proof has at most {MAX_PROOF_LINES} hashes")
+    lines = [f"old {old_size}", *(base64.b64encode(h).decode() for h in proof)]
+    return "".join(line + "\n" for line in lines) + "\n" + note
+
+
+def cosignature_lines(text: str) -> str:
+    """The signature lines of an add-checkpoint response, checked to be only those."""
+    if not text.endswith("\n") or not text.strip():
+        raise WitnessError("the witness answered no signature lines")
+    for line in text[:-1].split("\n"):
+        try:
+            Signature.parse_line(line)
+        except NoteError as exc:
+            raise WitnessError(
+                f"the witness answered something other than signatures: {exc}"
+            ) from exc
+    return text
+
+
+class HttpWitness:
+    """A C2SP tlog-witness's submission prefix over HTTP(S)."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        import httpx
+
+        self._url = url.rstrip("/") + "/add-checkpoint"
+        self._client = httpx.Client(timeout=timeout)
+
+    def add_checkpoint(self, body: str) -> str:
+        """POST add-checkpoint; the cosignature lines, or WitnessConflict or WitnessError."""
+        import httpx
+
+        try:
+            response = self._client.post(self._url, content=body.encode())
+        except httpx.HTTPError as exc:
+            raise WitnessError(f"POST {self._url} failed: {exc}") from exc
+        text = response.text
+        if response.status_code == 409 and response.headers.get("content-type", "").startswith(
+            SIZE_MEDIA_TYPE
+        ):
+            size = text.strip()
+            if not size.isascii() or not size.isdigit():
+                raise WitnessError(f"the witness's 409 names no size: {text!r}")
+            raise WitnessConflict(int(size))
+        if response.status_code != 200:
+            raise WitnessError(f"POST {self._url}: HTTP {response.status_code}: {text}")
+        return cosignature_lines(text)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+class WitnessEndpoint(Protocol):
+    """Where a log asks a tlog-witness for cosignatures."""
+
+    def add_checkpoint(self, body: str) -> str:
+        """The witness's cosignature lines for an add-checkpoint body."""
+        ...
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What one push to a witness did."""
+
+    size: int
+    old_size: int
+    witnesses: list[str]
+
+
+def push_checkpoint(ledger: Ledger, witness: WitnessEndpoint, *, name: str) -> PushResult:
+    """Ask a tlog-witness to co-sign the latest checkpoint; store the cosignatures it returns.
+
+    The old size is that of the newest checkpoint `name` co-signed here; a witness that says
+    (409) it last co-signed another size is asked once more from that size.
+    """
+    issued = ledger.latest_checkpoint()
+    old = ledger.cosigned_size(name)
+    for _ in range(2):
+        if old > issued.size:
+            raise WitnessError(
+                f"the witness co-signed size {old} of this log, beyond its latest checkpoint "
+                f"of size {issued.size}"
+            )
+        proof = ledger.consistency_proof(old, issued.size) if 0 < old < issued.size else []
+        try:
+            lines = witness.add_checkpoint(add_checkpoint_body(old, proof, issued.note))
+        except WitnessConflict as exc:
+            if exc.size == old:
+                raise WitnessError(f"the witness refuses size {old} and names it again") from exc
+            old = exc.size
+            continue
+        # The new lines first: where a line by the same key is already stored, they replace it.
+        note = parse_note(issued.note)
+        new = [Signature.parse_line(line) for line in lines[:-1].split("\n")]
+        names = ledger.add_cosignature(format_note(note.text, [*new, *note.signatures]))
+        return PushResult(size=issued.size, old_size=old, witnesses=names)
+    raise WitnessError(f"the witness named size {old} but refused it again")
 
 
 # -- proof bundles ------------------------------------------------------------------------

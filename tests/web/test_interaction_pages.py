@@ -208,6 +208,18 @@ def test_comment_is_moderated_escaped_and_replied(client: TestClient, city: Smal
     assert fragment.status_code == 200
     assert "很好" not in fragment.text  # pending: not shown
     assert "/login?" in fragment.text  # anonymous visitors get a login link, not a form
+    # Signed in, the fragment (what the dataset page loads) holds the form with its token,
+    # and a refused comment sent from it comes back in it with the reason.
+    own = citizen.get(f"/open/datasets/{entry_id}/feedback", headers={"HX-Request": "true"})
+    assert own.status_code == 200, own.text
+    assert f'name="csrf_token" value="{token}"' in own.text
+    assert 'name="body"' in own.text
+    empty = {"csrf_token": token, "kind": "comment", "rating": "5", "body": ""}
+    refused = citizen.post(
+        f"/open/datasets/{entry_id}/feedback", data=empty, headers={"HX-Request": "true"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert 'id="feedback"' in refused.text and 'class="field has-error"' in refused.text
 
     admin = browser(client)
     admin_token = login(admin, "admin")

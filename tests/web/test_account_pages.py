@@ -200,6 +200,22 @@ def test_the_platform_finds_any_user_and_a_refused_change_says_why(
     assert "请改为新建账号" in refused.text
     assert SESSION_COOKIE in admin.cookies
 
+    # A refused password reset shows on that user's row, opened, not on the new-user form;
+    # the language switch and login links lead back to the list, not to the POST address.
+    weak = admin.post(
+        "/users/citizen/password",
+        data={"password": "aaaaaaaa", "csrf_token": form_token(admin, "/users?page=2")},
+        headers={"Referer": "http://testserver/users?page=2"},
+    )
+    assert weak.status_code == 422
+    assert rows(weak.text) == {"citizen"}
+    row = weak.text.split('<tr data-user="citizen">')[1].split("</tr>")[0]
+    assert "<details open>" in row and 'class="field-error"' in row
+    new_user_form = weak.text.split('id="new-user"')[1]
+    assert "field-error" not in new_user_form and 'aria-invalid="true"' not in new_user_form
+    assert 'href="/lang/en?next=%2Fusers%3Fpage%3D2"' in weak.text
+    assert "next=%2Fusers%2Fcitizen" not in weak.text
+
 
 def test_an_admin_revokes_a_users_token_from_the_user_list(
     client: TestClient, city: SmallCity

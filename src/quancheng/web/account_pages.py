@@ -238,7 +238,8 @@ def _users_page(
 ) -> Response:
     actor = web.principal
     identity = web.services.identity
-    text = web.request.query_params.get("q", "").strip()[:100]
+    # The answer to a form about one user shows that user, whose row holds the problem.
+    text = failed_user or web.request.query_params.get("q", "").strip()[:100]
     department_key = web.request.query_params.get("department", "")
     page_text = web.request.query_params.get("page", "1")
     page = max(1, min(int(page_text), 10_000)) if page_text.isascii() and page_text.isdigit() else 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +24,7 @@ from quancheng.web.security import (
     anonymous_token,
     check_form_token,
     new_anonymous_cookie,
+    safe_next,
 )
 
 if TYPE_CHECKING:
@@ -108,6 +109,16 @@ class Web:
         query = self.request.url.query
         return self.request.url.path + (f"?{query}" if query else "")
 
+    def page_address(self) -> str:
+        """Where a link back to "this page" (the language switch) leads: the current page, or,
+        for the answer to a form (a POST address that GET refuses), the page the form was on."""
+        if self.request.method in ("GET", "HEAD"):
+            return self.here()
+        referer = urlsplit(self.request.headers.get("referer", ""))
+        if referer.netloc != self.request.url.netloc:
+            return "/"
+        return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+
     def value_label(self, field: str, value: str | None) -> str:
         """A vocabulary value in the page's language (the raw value if unknown)."""
         if not value:
@@ -134,7 +145,7 @@ class Web:
             "demo_mode": self.settings.demo_mode,
             "csrf_field": CSRF_FIELD,
             "csrf_token": self.csrf_token(),
-            "here": self.here(),
+            "here": self.page_address(),
             "path": self.request.url.path,
             "can_workspace": p.can(Permission.CATALOG_READ_DRAFTS),
             "can_write": p.can(Permission.CATALOG_WRITE),

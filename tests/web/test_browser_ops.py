@@ -103,6 +103,15 @@ def test_the_wall_draws_the_map_and_an_operator_acknowledges_an_alarm(site: Site
             assert height <= 1080 + 2
             page.wait_for_timeout(800)
             page.screenshot(path=str(ARTIFACTS / "ops-wall.png"))
+            # The districts' table opens over the board as a solid sheet (it was see-through,
+            # its headers over the figures).
+            page.click(".ops-table summary")
+            sheet = page.evaluate(
+                "(() => { const s = getComputedStyle(document.querySelector('.ops-table'));"
+                " return [s.position, s.backgroundImage, s.backgroundColor]; })()"
+            )
+            assert sheet == ["fixed", "none", "rgb(13, 27, 46)"], sheet
+            page.click(".ops-table summary")
             page.click('[data-layer="faulty"]')
             expect(page.locator('[data-layer="faulty"]')).to_have_attribute("aria-pressed", "true")
             # The operator of the lamps' department acknowledges the alarm from the screen.

@@ -69,6 +69,7 @@ def _labels(web: Web) -> dict[str, str]:
         "margin": _("Above the stop level (m)"),
         "alarms": _("Active alarms"),
         "raised": _("Alarms raised"),
+        "no_alarms_hours": _("No alarms in these hours"),
         "stations": _("Air stations"),
         "springs": _("Springs"),
         "clusters": _("Lamp clusters"),

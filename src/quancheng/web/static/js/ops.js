@@ -26,6 +26,7 @@
   var charts = {};
   var board = readJson("ops-board");
   var mapReady = false;
+  var centres = []; // each district's label point, from the map's GeoJSON
   var layer = "aqi";
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   // Alarms acknowledged from this screen (the board may lag by a few seconds).
@@ -143,6 +144,9 @@
     opt.grid.left = 4;
     opt.xAxis = axis("value");
     opt.yAxis = axis("category", rows.map(districtName).reverse());
+    // Twelve districts in a short panel: ECharts would drop every other name.
+    opt.yAxis.axisLabel.interval = 0;
+    opt.yAxis.axisLabel.fontSize = 10;
     opt.series = [{
       name: labels.aqi,
       type: "bar",
@@ -247,6 +251,14 @@
     opt.yAxis[1].gridIndex = 1;
     // Each chart is a few dozen pixels high: three labels read, six overlap.
     opt.yAxis.forEach(function (y) { y.splitNumber = 2; });
+    // No alarm in the last hours is good news, not an empty frame that looks broken.
+    var quiet = !hours.some(function (h) { return h.raised > 0; });
+    opt.graphic = quiet ? [{
+      type: "text",
+      left: "center",
+      top: "22%",
+      style: { text: labels.no_alarms_hours || "", fill: MUTED, fontSize: 12 },
+    }] : [];
     opt.series = [
       {
         name: labels.raised,
@@ -335,17 +347,8 @@
         top: 16,
         bottom: 16,
         nameProperty: "name",
-        label: {
-          show: true,
-          color: "#ffffff",
-          textBorderColor: "#07111f",
-          textBorderWidth: 2,
-          fontSize: 11,
-          formatter: function (p) {
-            var info = (config.districts || {})[p.name];
-            return config.english && info ? info.en : p.name;
-          },
-        },
+        // The names are a series of their own (the last, drawn above the lamp markers).
+        label: { show: false },
         itemStyle: { borderColor: "#5b8fd6", borderWidth: 1, areaColor: "#12294a" },
         emphasis: { itemStyle: { areaColor: "#1f4f87" }, label: { color: "#fff" } },
       },
@@ -389,6 +392,28 @@
             return { name: s.name, value: [s.lon, s.lat, s.aqi], itemStyle: { color: aqiColor(s.aqi), borderColor: "#fff", borderWidth: 1 } };
           }),
           tooltip: { formatter: function (p) { return p.name + "  " + labels.aqi + ": " + (p.value[2] === null ? "—" : p.value[2]); } },
+        },
+        {
+          name: "districts",
+          type: "scatter",
+          coordinateSystem: "geo",
+          symbolSize: 0,
+          silent: true,
+          z: 10,
+          tooltip: { show: false },
+          label: {
+            show: true,
+            formatter: function (p) {
+              var info = (config.districts || {})[p.name];
+              return config.english && info ? info.en : p.name;
+            },
+            color: "#ffffff",
+            textBorderColor: "#07111f",
+            textBorderWidth: 3,
+            fontSize: 11,
+            fontWeight: 600,
+          },
+          data: centres,
         },
       ],
     }, true);
@@ -590,6 +615,9 @@
       .then(function (r) { return r.json(); })
       .then(function (geo) {
         window.echarts.registerMap("jinan", geo);
+        centres = (geo.features || []).map(function (f) {
+          return { name: f.properties.name, value: f.properties.center };
+        }).filter(function (c) { return c.value; });
         mapReady = true;
         drawMap(board);
       });

@@ -40,7 +40,7 @@ from quancheng.api import portal as portal_api
 from quancheng.api import portal_stats as portal_stats_api
 from quancheng.api import sharing as sharing_api
 from quancheng.catalog import textindex
-from quancheng.catalog.search import CatalogSearch
+from quancheng.catalog.search import SEARCH_INDEX, CatalogSearch
 from quancheng.catalog.service import CatalogService
 from quancheng.datastore.reads import DataReader
 from quancheng.datastore.service import DatastoreService
@@ -58,6 +58,7 @@ from quancheng.operations.alarms import AlarmEngine
 from quancheng.operations.board import OperationsBoard
 from quancheng.operations.commands import CommandDesk
 from quancheng.operations.entities import EntityStore
+from quancheng.operations.latest import LAMP_STATES
 from quancheng.operations.mqtt import MqttBridge
 from quancheng.operations.telemetry import TelemetryStore
 from quancheng.scheduler import Scheduler
@@ -88,6 +89,9 @@ API_DOCS_PAGE = f"""<!DOCTYPE html>
 </body>
 </html>
 """
+# Data computed from other tables by application code: `migrate` rebuilds a kind whenever
+# the version its code declares is newer than the one it was built with (db/derived.py).
+DERIVED_DATA = (SEARCH_INDEX, LAMP_STATES)
 HARVEST_EVERY_SECONDS = 300
 SWEEP_EVERY_SECONDS = 3600
 _STATUS_CODES = {
@@ -135,7 +139,7 @@ class Services:
         cls, settings: Settings, *, passwords: PasswordPolicy | None = None
     ) -> Services:
         """Build the database and the services for a city."""
-        db = Database(url=settings.resolved_database_url)
+        db = Database(url=settings.resolved_database_url, derived=DERIVED_DATA)
         ledger = Ledger(
             db=db,
             key_path=settings.data_dir / KEY_FILE,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Float, Integer, column, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Float, Integer, column, select, text
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import Subquery
 
 import quancheng.catalog.textindex as textindex
+from quancheng.db.derived import Derivation, Step
 from quancheng.db.models import CatalogEntry
 
 # A match in the name weighs more than one in the abstract, which weighs more than one in
@@ -22,6 +23,12 @@ POSTGRES_MATCH = (
     "SELECT entry_id, ts_rank('{0.1, 0.2, 0.4, 1.0}', document, CAST(:expr AS tsquery)) "
     "AS score FROM catalog_search WHERE document @@ CAST(:expr AS tsquery)"
 )
+
+
+# The version of the index rows SearchDocument makes. Raise it with any change to what goes
+# into a document or to how textindex turns text into tokens: every entry is then indexed
+# again after the next `migrate` (db/derived.py), with no migration to write.
+SEARCH_INDEX_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -124,3 +131,32 @@ class CatalogSearch:
             expr = " & ".join([*(f"'{t}'" for t in tokens[:-1]), f"'{tokens[-1]}':*"])
             stmt = text(POSTGRES_MATCH).bindparams(expr=expr)
         return stmt.columns(column("entry_id", Integer), column("score", Float)).subquery("matches")
+
+
+def reindex_batch(s: Session, after: str | None, limit: int) -> Step:
+    """Index again up to `limit` entries after entry id `after`; the last batch drops the rows
+    of entries that are gone."""
+    search = CatalogSearch(dialect=s.get_bind().dialect.name)
+    entries = s.scalars(
+        select(CatalogEntry)
+        .where(CatalogEntry.id > int(after or 0))
+        .order_by(CatalogEntry.id)
+        .limit(limit)
+        .options(selectinload(CatalogEntry.items), selectinload(CatalogEntry.department))
+        # PostgreSQL: an edit of one of these entries waits, so its own index row comes last.
+        .with_for_update(of=CatalogEntry)
+    ).all()
+    for entry in entries:
+        search.index(s, entry)
+    if len(entries) == limit:
+        return Step(len(entries), str(entries[-1].id))
+    key = "rowid" if search.dialect == "sqlite" else "entry_id"
+    s.execute(
+        text(f"DELETE FROM catalog_search WHERE {key} NOT IN (SELECT id FROM catalog_entries)")  # noqa: S608
+    )
+    return Step(len(entries), None)
+
+
+SEARCH_INDEX = Derivation(
+    kind="catalog_search", version=SEARCH_INDEX_VERSION, batch=reindex_batch, batch_size=500
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -15,13 +15,19 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from quancheng.db.derived import Derivation, check_kinds, refresh, write_stamp
+
 
 class Database:
-    """One metadata database; `transaction()` is the unit of every state change."""
+    """One metadata database; `transaction()` is the unit of every state change.
 
-    def __init__(self, *, url: str, echo: bool = False) -> None:
+    `derived`: the kinds of derived data `migrate` keeps built with the current code.
+    """
+
+    def __init__(self, *, url: str, echo: bool = False, derived: Sequence[Derivation] = ()) -> None:
         parsed = make_url(url)
         self.url = url
+        self.derived = check_kinds(derived)
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.dialect == "sqlite":
@@ -57,12 +63,22 @@ class Database:
         with self._sessions() as session:
             yield session
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
+    def migrate(self) -> dict[str, int]:
+        """Bring the schema to the newest migration, then rebuild stale derived data.
+
+        Idempotent. Returns the kinds of derived data rebuilt and the rows of each.
+        """
+        fresh = not self.is_initialised()
         with self.engine.begin() as connection:
             config = _alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+            if fresh:
+                # A new database holds nothing to derive from: each kind is already what the
+                # current code would build, so it is stamped, not rebuilt.
+                for kind in self.derived:
+                    write_stamp(connection, kind)
+        return {} if fresh else refresh(self, self.derived)
 
     def is_initialised(self) -> bool:
         """Whether the schema has been created in this database."""

@@ -863,3 +863,13 @@ class OpsSchedule(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DerivedStamp(Base):
+    """The version of the code that last built one kind of derived data (db/derived.py)."""
+
+    __tablename__ = "derived_data"
+
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,6 +11,9 @@ from overwriting newer values) and the database merges the changed attributes in
 The memory is a cache, never the truth: entries expire after `TTL_SECONDS` (another worker
 may have moved or deleted the entity), creating, patching or deleting through the entity API
 forgets the ids it touches, and an UPDATE that finds fewer rows than expected forgets them.
+
+A streetlight's state column is derived data: when LAMP_STATE_VERSION changes, `migrate`
+computes it again for every lamp (LAMP_STATES, db/derived.py).
 """
 
 from __future__ import annotations
@@ -22,12 +25,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
+from quancheng.db.derived import Derivation, Step
 from quancheng.db.models import OpsEntity
 from quancheng.operations import codec, ngsi
-from quancheng.operations.model import LAMP_INPUTS, STREETLIGHT, lamp_inputs, lamp_state
+from quancheng.operations.model import (
+    LAMP_INPUTS,
+    LAMP_STATE_VERSION,
+    STREETLIGHT,
+    entity_state,
+    lamp_inputs,
+    lamp_state,
+)
 
 TTL_SECONDS = 30.0
 MAX_ENTRIES = 1_000_000  # ~300 bytes each: a whole city's fleet fits
@@ -256,3 +268,40 @@ def _rowcount(result: Any, expected: int) -> int:
     """Rows an executemany UPDATE changed (drivers that cannot tell: assume all)."""
     count = getattr(result, "rowcount", -1)
     return expected if count is None or count < 0 else int(count)
+
+
+def restate_batch(s: Session, after: str | None, limit: int) -> Step:
+    """Compute again the state of up to `limit` streetlights after entity id `after`; the last
+    batch empties the state of every other type."""
+    table = _TABLE
+    rows = s.execute(
+        select(OpsEntity.id, OpsEntity.attrs, OpsEntity.state)
+        .where(OpsEntity.type == STREETLIGHT, OpsEntity.id > (after or ""))
+        .order_by(OpsEntity.id)
+        .limit(limit)
+        # PostgreSQL: a telemetry batch for these lamps waits, so its state is the one kept.
+        .with_for_update()
+    ).all()
+    changed = [
+        {"eid": row.id, "new_state": state}
+        for row in rows
+        if (state := entity_state(STREETLIGHT, row.attrs)) != row.state
+    ]
+    if changed:
+        s.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("eid"))
+            .values(state=bindparam("new_state")),
+            changed,
+        )
+    if len(rows) == limit:
+        return Step(len(rows), rows[-1].id)
+    s.execute(
+        update(table).where(table.c.type != STREETLIGHT, table.c.state != "").values(state="")
+    )
+    return Step(len(rows), None)
+
+
+LAMP_STATES = Derivation(
+    kind="lamp_state", version=LAMP_STATE_VERSION, batch=restate_batch, batch_size=2000
+)

@@ -54,6 +54,12 @@ def entity_state(entity_type: str, attrs: Mapping[str, Any] | None) -> str:
     return lamp_state(lamp_inputs(attrs or {}))
 
 
+# The version of the state column entity_state makes. Raise it with any change to
+# lamp_state, lamp_inputs or entity_state: every stored state is then computed again after
+# the next `migrate` (derived data, db/derived.py; the rebuild is latest.LAMP_STATES).
+LAMP_STATE_VERSION = 1
+
+
 class Observation(NamedTuple):
     """One attribute value of one entity at one moment (a Property's value and observedAt).
 

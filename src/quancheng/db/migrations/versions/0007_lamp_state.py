@@ -1,5 +1,12 @@
 """operations: a streetlight's state beside its attributes; one open alarm per dedupe key
 
+Adds the state column, empty. The state of the lamps already there is filled in after the
+migrations by the running release's code, as derived data (lamp_state,
+quancheng/db/derived.py): a database that predates revision 0010 has no stamp for it.
+No later migration reads the column, and `migrate` fills it in before it returns, so
+before any command or server of the release uses it. Open alarms sharing a dedupe key are
+closed but for the first, and a unique index keeps one open alarm per key from then on.
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30 16:11:22.983519
@@ -10,15 +17,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from quancheng.operations.model import STREETLIGHT, entity_state
-
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _OPEN = "state != 'cleared'"
-_BATCH = 2_000
 
 
 def upgrade() -> None:
@@ -26,31 +30,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("state", sa.String(length=16), server_default="", nullable=False)
         )
-    entities = sa.table(
-        "ops_entities",
-        sa.column("id", sa.String),
-        sa.column("type", sa.String),
-        sa.column("attrs", sa.JSON),
-        sa.column("state", sa.String),
-    )
     bind = op.get_bind()
-    last = ""
-    while True:
-        rows = bind.execute(
-            sa.select(entities.c.id, entities.c.attrs)
-            .where(entities.c.type == STREETLIGHT, entities.c.id > last)
-            .order_by(entities.c.id)
-            .limit(_BATCH)
-        ).all()
-        if not rows:
-            break
-        bind.execute(
-            sa.update(entities)
-            .where(entities.c.id == sa.bindparam("eid"))
-            .values(state=sa.bindparam("new_state")),
-            [{"eid": r[0], "new_state": entity_state(STREETLIGHT, r[1])} for r in rows],
-        )
-        last = rows[-1][0]
     # Two processes may have opened the same alarm twice before this index: keep the first.
     alarms = sa.table(
         "ops_alarms",

@@ -303,8 +303,14 @@ def init(
 @main.command()
 @data_dir_option
 def migrate(data_dir: Path) -> None:
-    """Bring the database schema up to date."""
-    services_for(load_settings(data_dir))
+    """Bring the database schema up to date, and the data derived from it."""
+    services = services_for(load_settings(data_dir), migrate=False)
+    try:
+        rebuilt = services.db.migrate()
+    finally:
+        services.close()
+    for kind, rows in rebuilt.items():
+        click.echo(f"Rebuilt {kind} with this release's code: {rows} rows.")
     click.echo("Schema is up to date.")
 
 
@@ -518,11 +524,12 @@ def user_token(
 def _register_domain_commands() -> None:
     # The domain command modules import this one for its shared options, so they are
     # attached once `main` exists.
-    from quancheng.commands import backup, data, harvest, ledger, sharing, simulate
+    from quancheng.commands import backup, catalog, data, harvest, ledger, sharing, simulate
 
     main.add_command(data.ingest)
     main.add_command(data.rollback)
     main.add_command(data.data)
+    main.add_command(catalog.catalog)
     main.add_command(ledger.ledger)
     main.add_command(ledger.witness)
     main.add_command(sharing.sharing)

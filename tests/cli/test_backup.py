@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from quancheng.app import Services, create_app
 from quancheng.backup import MANIFEST, METADATA_FILE, _pg_tool, snapshot
+from quancheng.catalog.service import SearchQuery
 from quancheng.cli import main
 from quancheng.db.models import Dataset, DataVersion
 from quancheng.identity.roles import Principal
@@ -178,6 +179,37 @@ def test_backup_and_restore_bring_back_every_table_and_the_ledger(
             entry_id = services.catalog.get(Principal.system("test"), code).id
             body = client.get(f"/api/v1/datasets/{entry_id}/rows").json()
         assert sorted(r["监测站点"] for r in body["rows"]) == ["泉城广场", "省站"]
+    finally:
+        services.close()
+
+
+def test_a_backup_of_an_older_release_gets_its_search_index_rebuilt_after_restore(
+    runner: CliRunner, source_city: tuple[Path, str], tmp_path: Path
+) -> None:
+    data, code = source_city
+    # The city as a release before derived data was stamped left it, with an index that
+    # lacks the entry (its rows are derived data, not part of what restore checks).
+    con = sqlite3.connect(data / "quancheng.sqlite3")
+    try:
+        with con:
+            con.execute("DELETE FROM catalog_search")
+            con.execute("DELETE FROM derived_data")
+    finally:
+        con.close()
+    backup_dir = tmp_path / "backup"
+    run(runner, "backup", "--data-dir", str(data), str(backup_dir))
+    restored = tmp_path / "restored"
+    run(runner, "restore", "--data-dir", str(restored), str(backup_dir))
+
+    out = run(runner, "migrate", "--data-dir", str(restored))
+
+    assert "Rebuilt catalog_search with this release's code: 1 rows." in out
+    assert "Rebuilt lamp_state with this release's code: 0 rows." in out
+    services = Services.from_settings(Settings(data_dir=restored, secret_key=SECRET))
+    try:
+        found = services.catalog.search(Principal.system("test"), SearchQuery(q="生态环境局"))
+        assert [e.code for e in found.items] == [code]
+        assert services.db.migrate() == {}
     finally:
         services.close()
 

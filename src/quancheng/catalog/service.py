@@ -22,9 +22,10 @@ from quancheng.catalog.model import (
     UpdateCycle,
     item_dict,
 )
-from quancheng.catalog.search import CatalogSearch
+from quancheng.catalog.search import SEARCH_INDEX, CatalogSearch
 from quancheng.catalog.versions import content_hash, diff_snapshots
 from quancheng.db import Database
+from quancheng.db.derived import rebuild
 from quancheng.db.models import (
     CatalogEntry,
     CatalogVersion,
@@ -150,6 +151,10 @@ class CatalogService:
         self.db = db
         self.search_index = search
         self.ledger = ledger
+
+    def reindex(self) -> int:
+        """Index every entry again now (after a restore, a tokenizer change); how many."""
+        return rebuild(self.db, SEARCH_INDEX)
 
     def _record(
         self, s: Session, actor: Principal, action: str, entry: CatalogEntry, *, flush: bool = True

@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -540,7 +539,3 @@ def _register_domain_commands() -> None:
 
 
 _register_domain_commands()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -246,3 +248,17 @@ def test_a_default_token_validity_past_ten_years_is_a_configuration_error(
     result = runner.invoke(main, ["user", "token", "--data-dir", data, "admin", "--name", "x"])
     assert isinstance(result.exception, SystemExit) and result.exit_code == 1, result.output
     assert "QC_TOKEN_DAYS" in result.output and "qc_" not in result.output
+
+
+def test_python_dash_m_quancheng_is_the_command() -> None:
+    # For a virtual environment whose scripts were not installed (or are not on PATH).
+    done = subprocess.run(
+        [sys.executable, "-m", "quancheng", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    # The domain commands, registered once every command module is imported, are all there.
+    for command in ("catalog", "ledger", "backup", "demo", "serve"):
+        assert f"  {command} " in done.stdout, done.stdout

@@ -10,6 +10,7 @@ from quancheng.app import Services
 from quancheng.db.models import PortalApplication, SharingDispute, SharingGrant, SharingRequest
 from quancheng.demo.build import ACCOUNT_DEPARTMENTS
 from quancheng.demo.sharing import _History
+from quancheng.identity.roles import Principal
 from quancheng.sharing.metrics import SharingMetrics
 from quancheng.sharing.model import RequestState
 
@@ -109,3 +110,15 @@ def test_conditional_open_data_applications_in_every_state(
     assert len(public_grants) == states["approved"]
     # Every approved applicant holds a token bound to their grant, and no department does.
     assert all(g.applications and g.user_id and g.department_id is None for g in public_grants)
+
+
+def test_demo_staff_are_shown_by_department_and_job(
+    demo: tuple[Services, dict[str, object]],
+) -> None:
+    # The users list and every history show display names: "市公安局数据管理员", not "gaj …".
+    services, _ = demo
+    users, _ = services.identity.find_users(Principal.system("test"), limit=100)
+    shown = {u.username: u.display_name for u in users}
+    assert shown["gaj_steward"] == "市公安局数据管理员"
+    assert shown["sthjj_admin"] == "市生态环境局部门管理员"
+    assert not any(name.split()[0] in ACCOUNT_DEPARTMENTS for name in shown.values())

@@ -52,16 +52,21 @@ def is_built(services: Services) -> bool:
     return accounts.exists() and departments > 0
 
 
-def account_plan() -> list[tuple[str, Role, str | None, str]]:
-    """(username, role, department key, display name) of every demo account."""
+def account_plan(short_names: dict[str, str]) -> list[tuple[str, Role, str | None, str]]:
+    """(username, role, department key, display name) of every demo account.
+
+    A staff account is shown as its department's short name and its job (市公安局数据管理员),
+    as people read it on the pages; the user name keeps the department's key.
+    """
     plan: list[tuple[str, Role, str | None, str]] = [
         ("admin", Role.PLATFORM_ADMIN, "bigdata", "大数据局管理员")
     ]
     for key in ACCOUNT_DEPARTMENTS:
+        short = short_names[key]
         plan += [
-            (f"{key}_admin", Role.DEPARTMENT_ADMIN, key, f"{key} 部门管理员"),
-            (f"{key}_steward", Role.DATA_STEWARD, key, f"{key} 数据管理员"),
-            (f"{key}_user", Role.DEPARTMENT_USER, key, f"{key} 业务用户"),
+            (f"{key}_admin", Role.DEPARTMENT_ADMIN, key, f"{short}部门管理员"),
+            (f"{key}_steward", Role.DATA_STEWARD, key, f"{short}数据管理员"),
+            (f"{key}_user", Role.DEPARTMENT_USER, key, f"{short}业务用户"),
         ]
     plan += [(name, Role.PUBLIC_USER, None, display) for name, display in PUBLIC_USERS]
     return plan
@@ -105,7 +110,8 @@ def build_demo(
                     parent_key=dept.parent_key,
                 ),
             )
-        for username, role, dept_key, display in account_plan():
+        short_names = {d.key: d.short_name for d in departments}
+        for username, role, dept_key, display in account_plan(short_names):
             user = services.identity.add_user(
                 s,
                 None,

@@ -139,3 +139,20 @@ def test_a_second_application_is_refused_in_the_pages_language(
     assert "您已申请过该数据，正在等待部门答复。" in again.text
     assert "waiting for a decision" not in again.text
     assert "再次申请" in again.text  # what was typed is kept
+
+
+def test_applications_are_listed_with_english_names_in_english(
+    client: TestClient, exchange: Exchange
+) -> None:
+    # Regression: /open/applications showed the entry's and department's Chinese names.
+    citizen = browser(client)
+    login(citizen, "citizen")
+    location = send_application(citizen, exchange)
+    citizen.get("/lang/en")
+
+    listed = citizen.get("/open/applications").text
+    detail = citizen.get(location).text
+
+    for html in (listed, detail):
+        assert "Basic population information" in html and "Jinan Public Security Bureau" in html
+        assert "人口基本信息" not in html and "济南市公安局" not in html

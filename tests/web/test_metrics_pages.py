@@ -91,3 +91,31 @@ def test_old_scorecard_bookmarks_lead_to_the_governance_pages(
     assert (department.status_code, department.headers["location"]) == (308, "/governance/gaj")
     assert followed.status_code == 200 and figure(followed.text, "requests_received") == "0"
     assert client.get("/metrics/gaj").status_code == 404  # a scraper gets no page
+
+
+def test_the_busiest_grants_are_named_in_the_pages_language(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    # Regression: in English the table showed the entry's and departments' Chinese names.
+    ex = seed_exchange(city, tmp_path, rows=5)
+    sharing = city.services.sharing
+    request = sharing.create_request(
+        ex.consumer, dataset_id=ex.entry_id, purpose="执法核查", items=["所属区县"], period_days=30
+    )
+    sharing.act(ex.consumer, request.id, Action.SUBMIT)
+    sharing.act(ex.platform, request.id, Action.PASS)
+    sharing.act(ex.provider, request.id, Action.APPROVE)
+    city.services.reads.rows(ex.consumer, ex.entry_id, [("_limit", "2")], total=False)
+    city.services.access.flush()
+    web = browser(client)
+    login(web, "admin")
+
+    chinese = web.get("/governance").text.split("调用最多的授权", 1)[1]
+    web.get("/lang/en")
+    english = web.get("/governance").text.split("Busiest grants", 1)[1]
+
+    assert "人口基本信息" in chinese and "济南市公安局" in chinese
+    assert "Basic population information" in english
+    assert "Jinan Public Security Bureau" in english
+    assert "Jinan Ecology and Environment Bureau" in english
+    assert "人口基本信息" not in english and "济南市公安局" not in english

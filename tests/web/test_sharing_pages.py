@@ -10,8 +10,9 @@ from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
-from quancheng.db.models import utcnow
+from quancheng.db.models import CatalogEntry, User, utcnow
 from quancheng.sharing.model import Action, RequestState
 from tests.support.city import SmallCity
 from tests.support.sharing import Exchange, seed_exchange
@@ -483,3 +484,66 @@ def test_a_refused_decision_names_each_field_problem_in_chinese(
     assert "请选择一种比较方式" in bad_op.text
     assert "如只授权部分，请选择部分同意" in too_few.text
     assert sharing.request(ex.consumer, req.id).grant_id is None
+
+
+def test_english_pages_name_entries_in_english_and_fall_back_to_chinese(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    # Regression: the workbench, the authority view and a request's page showed the entry's
+    # Chinese name in English although the catalog had its English name.
+    ex = seed_exchange(city, tmp_path, rows=5)
+    sharing = ex.city.services.sharing
+    req = sharing.create_request(
+        ex.consumer, dataset_id=ex.entry_id, purpose="核查", items=["姓名"], period_days=30
+    )
+    sharing.act(ex.consumer, req.id, Action.SUBMIT)
+    consumer = browser(client)
+    login(consumer, "env_user")
+    admin = browser(client)
+    login(admin, "admin")
+    for user in (consumer, admin):
+        user.cookies.set("qc_lang", "en")
+
+    pages = [
+        page(consumer, "/sharing"),
+        page(consumer, f"/sharing/requests/{req.id}"),
+        page(admin, "/sharing/authority"),
+    ]
+    for html in pages:
+        assert "Basic population information" in html
+        assert "人口基本信息" not in html
+
+    consumer.cookies.set("qc_lang", "zh_CN")
+    assert "人口基本信息" in page(consumer, "/sharing")
+    with ex.city.services.db.transaction() as s:
+        entry = s.get_one(CatalogEntry, ex.entry_id)
+        entry.name_en = ""
+    consumer.cookies.set("qc_lang", "en")
+    assert "人口基本信息" in page(consumer, "/sharing")
+
+
+def test_the_history_names_people_and_departments_not_their_keys(
+    client: TestClient, city: SmallCity, tmp_path: Path
+) -> None:
+    # Regression: 办理记录 read "gaj_steward · gaj" and "admin · bigdata".
+    ex = seed_exchange(city, tmp_path, rows=5)
+    with ex.city.services.db.transaction() as s:
+        s.execute(update(User).where(User.username == "gaj_steward").values(display_name="王警官"))
+    req_id, _ = granted_request(ex)
+    sharing = ex.city.services.sharing
+    later = utcnow() + timedelta(days=400)
+    sharing.clock = lambda: later
+    sharing.sweep()  # the grant expires: a step nobody took
+    consumer = browser(client)
+    login(consumer, "env_user")
+
+    history = page(consumer, f"/sharing/requests/{req_id}").split("办理记录", 1)[1]
+    consumer.cookies.set("qc_lang", "en")
+    english = page(consumer, f"/sharing/requests/{req_id}").split("History", 1)[1]
+    grant = page(consumer, f"/sharing/grants/{sharing.request(ex.consumer, req_id).grant_id}")
+
+    assert "王警官 · 济南市公安局" in unescape(history)
+    assert "济南市大数据局" in history and "济南市生态环境局" in history
+    assert "gaj_steward" not in history and "· gaj<" not in history
+    assert "王警官 · Jinan Public Security Bureau" in unescape(english)
+    assert "System" in grant.split("History", 1)[1]

@@ -77,8 +77,11 @@ class GrantCalls(BaseModel):
     state: str
     entry_code: str
     entry_name: str
+    entry_name_en: str
     consumer: str
+    consumer_en: str
     provider: str
+    provider_en: str
     calls: int
     rows: int
 

@@ -91,9 +91,11 @@ class ApplicationView:
     entry_id: int
     entry_code: str
     entry_name: str
+    entry_name_en: str
     department_id: int
     department_key: str
     department_name: str
+    department_name_en: str
     applicant: str
     applicant_id: int
     organisation: str
@@ -452,9 +454,11 @@ class ApplicationService(Records):
             entry_id=entry.id,
             entry_code=entry.code,
             entry_name=entry.name,
+            entry_name_en=entry.name_en,
             department_id=dept.id,
             department_key=dept.key,
             department_name=dept.name,
+            department_name_en=dept.name_en,
             applicant=user.display_name or user.username,
             applicant_id=user.id,
             organisation=app.organisation,

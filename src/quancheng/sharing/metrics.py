@@ -296,8 +296,11 @@ class SharingMetrics:
                 SharingGrant.expires_at,
                 CatalogEntry.code,
                 CatalogEntry.name,
+                CatalogEntry.name_en,
                 consumer.c.name.label("consumer"),
+                consumer.c.name_en.label("consumer_en"),
                 provider.c.name.label("provider"),
+                provider.c.name_en.label("provider_en"),
                 calls,
                 func.sum(SharingUsage.rows).label("rows"),
             )
@@ -312,8 +315,11 @@ class SharingMetrics:
                 SharingGrant.expires_at,
                 CatalogEntry.code,
                 CatalogEntry.name,
+                CatalogEntry.name_en,
                 consumer.c.name,
+                consumer.c.name_en,
                 provider.c.name,
+                provider.c.name_en,
             )
             .order_by(calls.desc(), SharingGrant.id)
             .limit(max(1, min(limit, 500)))
@@ -331,8 +337,11 @@ class SharingMetrics:
                         "state": state,
                         "entry_code": r.code,
                         "entry_name": r.name,
+                        "entry_name_en": r.name_en,
                         "consumer": r.consumer,
+                        "consumer_en": r.consumer_en,
                         "provider": r.provider,
+                        "provider_en": r.provider_en,
                         "calls": int(r.calls or 0),
                         "rows": int(r.rows or 0),
                     }

@@ -448,11 +448,11 @@ class Records:
 
     def _entry_ref(self, s: Session, entry_id: int) -> views.EntryRef:
         entry = s.get_one(CatalogEntry, entry_id)
-        return views.EntryRef(entry.id, entry.code, entry.name, entry.sharing_type)
+        return views.EntryRef(entry.id, entry.code, entry.name, entry.sharing_type, entry.name_en)
 
     def _events(self, s: Session, column: Any, ident: int) -> tuple[views.EventView, ...]:
         rows = s.execute(
-            select(SharingEvent, User.username, Department.key)
+            select(SharingEvent, User, Department)
             .outerjoin(User, User.id == SharingEvent.actor_id)
             .outerjoin(Department, Department.id == SharingEvent.actor_department_id)
             .where(column == ident)
@@ -464,11 +464,15 @@ class Records:
                 from_state=ev.from_state,
                 to_state=ev.to_state,
                 note=ev.note,
-                actor=username or "platform",
-                department=dept,
+                actor=user.username if user else "platform",
+                department=dept.key if dept else None,
                 at=ev.at,
+                actor_name=(user.display_name or user.username) if user else "",
+                actor_department=views.Party(dept.id, dept.key, dept.name, dept.name_en)
+                if dept
+                else None,
             )
-            for ev, username, dept in rows
+            for ev, user, dept in rows
         )
 
     def _request_view(

@@ -31,6 +31,7 @@ class EntryRef:
     code: str
     name: str
     sharing_type: str
+    name_en: str = ""
 
     def as_json(self) -> dict[str, Any]:
         """The entry in API bodies."""
@@ -38,6 +39,7 @@ class EntryRef:
             "id": self.id,
             "code": self.code,
             "name": self.name,
+            "name_en": self.name_en,
             "sharing_type": self.sharing_type,
         }
 
@@ -53,6 +55,9 @@ class EventView:
     actor: str
     department: str | None
     at: datetime
+    # What pages show: the actor's display name and their department's names.
+    actor_name: str = ""
+    actor_department: Party | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The step in API bodies."""

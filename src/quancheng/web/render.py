@@ -128,8 +128,11 @@ class Web:
 
     def name_of(self, obj: Any) -> str:
         """An object's name in the page's language, falling back to Chinese."""
-        english: str = getattr(obj, "name_en", None) or ""
-        return english if self.english and english else str(obj.name)
+        return self.localized(str(obj.name), getattr(obj, "name_en", None))
+
+    def localized(self, name: str, name_en: str | None) -> str:
+        """A name given in both languages, in the page's; the Chinese one if no English."""
+        return name_en if self.english and name_en else name
 
     def base_context(self) -> dict[str, Any]:
         """What the layout needs on every page."""

@@ -399,8 +399,9 @@ def _events(web: Web, events: Sequence[views.EventView]) -> list[dict[str, Any]]
             if e.to_state
             else "",
             "note": e.note,
-            "actor": e.actor,
-            "department": e.department or "",
+            # Steps the platform takes by itself (expiry, escalation) have no user.
+            "actor": e.actor_name or web.gettext(N_("System")),
+            "department": web.name_of(e.actor_department) if e.actor_department else "",
             "at": e.at,
         }
         for e in events

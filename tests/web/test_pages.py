@@ -332,6 +332,8 @@ def test_an_invalid_entry_comes_back_with_messages_and_the_input_kept(
     assert re.search(r'<option value="conditional" selected>有条件共享', response.text)
     assert 'id="err-abstract"' in response.text
     assert 'id="err-data_items[1].name"' in response.text
+    summary = response.text.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert 'href="#f-abstract"' in summary and 'href="#items-1-name"' in summary
 
 
 def test_create_submit_and_publish_through_the_forms(web: TestClient, city: SmallCity) -> None:

@@ -203,7 +203,15 @@ def test_a_refusal_without_a_reason_is_shown_and_changes_nothing(
     response = act(provider, req.id, action="reject", reason="  ")
 
     assert response.status_code == 422
-    assert "field-error" in response.text and "form-problem" in response.text
+    # Regression: only "部分填写内容无效。" stood at the top, the field's message far below;
+    # the summary now comes first, is focused, and leads to the field.
+    html = response.text
+    summary = html.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert html.index('id="error-summary"') < html.index('id="f-reason"')
+    opening = re.search(r'<div [^>]*id="error-summary"[^>]*>', html)
+    assert opening and "autofocus" in opening[0] and 'tabindex="-1"' in opening[0]
+    assert '<a href="#err-reason">原因</a>' in summary
+    assert 'id="err-reason"' in html and 'class="field-error"' in html
     after = sharing.request(ex.consumer, req.id)
     assert after.state is RequestState.PENDING_PROVIDER and after.grant_id is None
     assert [e.action for e in after.events] == ["created", "submit", "pass"]

@@ -93,6 +93,9 @@ FIELDS: dict[str, str] = {
     "outcome": N_("Outcome"),
     "corrected_version": N_("Corrected in data version"),
     "applications": N_("Applications"),
+    # 有条件开放 applications (the portal's apply form).
+    "organisation": N_("Organisation"),
+    "agreement_sha256": N_("Data-use agreement"),
 }
 # Titles of the problems a form can come back with (the service's text follows them).
 PROBLEMS: dict[int, str] = {

@@ -61,6 +61,7 @@ class Problem:
     title: str
     message: str
     fields: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # the fields' names, for the summary
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def problem_of(web: Web, exc: PlatformError) -> Problem:
         message = ""  # each field says what is wrong with it, in the page's language
     else:
         message = exc.message
-    return Problem(web.gettext(title), message, fields)
+    names = {name: web.gettext(FIELDS[name]) for name in fields if name in FIELDS}
+    return Problem(web.gettext(title), message, fields, names)
 
 
 def _refusable(exc: PlatformError) -> bool:

@@ -399,7 +399,7 @@ def test_invalid_rows_come_with_a_downloadable_report(
     report = client.get(job["error_report"], headers=city.auth("env_steward"))
     assert report.status_code == 200
     table = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
-    assert table[1][:3] == ["1", "监测时间", "不知道"]
+    assert table[1][:3] == ["2", "监测时间", "不知道"]  # line 2 of the file
 
 
 def test_versions_list_and_activate(client: TestClient, city: SmallCity, air: int) -> None:

@@ -310,7 +310,7 @@ def test_invalid_rows_after_the_sample_get_the_python_report_and_quarantine(
     report = datastore.error_report(steward, entry_id, result.id)
     with report.open(encoding="utf-8-sig", newline="") as f:
         errors = {(e["行号 row"], e["列 column"], e["reason"]) for e in csv.DictReader(f)}
-    row = str(fastcsv.SAMPLE_ROWS + 6)
+    row = str(fastcsv.SAMPLE_ROWS + 7)  # the file's line: the header is line 1
     assert errors == {
         (row, "站点", "longer than 50 characters"),
         (row, "数量", "not an integer"),

@@ -486,3 +486,83 @@ def test_an_ods_spreadsheet_from_libreoffice_or_wps_reads_like_xlsx(tmp_path: Pa
     assert reader.labels == ["学校名称", "学生人数", "邮政编码"]
     rows = [row for batch in reader.batches() for row in batch.to_pylist()]
     assert rows == [{"学校名称": "济南第一中学", "学生人数": "2400", "邮政编码": "050001"}]
+
+
+# ---------------------------------------------------------------- row numbers
+# `first_row` is the number a steward sees for the first data row on opening the file in a
+# spreadsheet; row errors count from it (regression: the report counted data rows, one less
+# than the row Excel or WPS shows, and the ragged-row message counted lines).
+
+
+def test_csv_rows_are_numbered_as_a_spreadsheet_shows_the_file(tmp_path: Path) -> None:
+    header = open_table(write(tmp_path, "a.csv", b"a,b\nx,1\n"))
+    blank_lines = open_table(write(tmp_path, "b.csv", b"\n\r\na,b\nx,1\n"))
+    no_header = open_table(write(tmp_path, "c.csv", b"1,2\n3,4\n"))
+
+    assert (header.first_row, blank_lines.first_row, no_header.first_row) == (2, 4, 1)
+
+
+def test_the_ragged_row_message_counts_rows_as_first_row_does(tmp_path: Path) -> None:
+    reader = open_table(write(tmp_path, "a.csv", b"\n\na,b\n1,2\n3,4,5\n"))
+
+    with pytest.raises(BadRequest) as excinfo:
+        rows(reader)
+
+    # Row 5 is the second data row: first_row (4) + 1.
+    assert reader.first_row + 1 == excinfo.value.details["row"] == 5
+    assert "Row 5 has 3 cells" in excinfo.value.message
+
+
+def test_xlsx_rows_are_the_sheets_own_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("数据")
+    # Blank rows 1–2, a title on row 3, a blank row 4, the header on row 5 (from column B).
+    sheet.merge_range(2, 1, 2, 2, "2024年济南市空气质量监测数据")
+    sheet.write_row(4, 1, ["监测站点", "PM2.5浓度"])
+    sheet.write_row(5, 1, ["泉城广场", 35.5])
+    sheet.write_row(6, 1, ["奥体中心", 41])
+    workbook.close()
+
+    reader = open_table(path)
+
+    assert reader.labels == ["监测站点", "PM2.5浓度"]
+    assert reader.first_row == 6
+    assert [r["监测站点"] for r in rows(reader)] == ["泉城广场", "奥体中心"]
+
+
+def test_a_sheet_without_a_title_or_header_starts_at_its_first_row_with_data(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "a.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("数据")
+    sheet.write_row(3, 0, [1, 2])
+    sheet.write_row(4, 0, [3, 4])
+    workbook.close()
+
+    reader = open_table(path)
+
+    assert reader.labels == ["column_1", "column_2"]
+    assert reader.first_row == 4
+
+
+def test_a_one_column_sheet_keeps_its_first_cell_as_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("数据")
+    sheet.write_column(0, 0, ["站点", "泉城广场", "奥体中心"])
+    workbook.close()
+
+    reader = open_table(path)
+
+    assert (reader.labels, reader.first_row) == (["站点"], 2)
+
+
+def test_json_and_parquet_rows_are_record_numbers(tmp_path: Path) -> None:
+    ndjson = open_table(write(tmp_path, "a.ndjson", b'{"a": 1}\n{"a": 2}\n'))
+    array = open_table(write(tmp_path, "a.json", b'[{"a": 1}, {"a": 2}]'))
+    parquet = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"a": [1, 2]}), parquet)
+
+    assert (ndjson.first_row, array.first_row, open_table(parquet).first_row) == (1, 1, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 
 from quancheng.app import Services
 from quancheng.datastore.schema import ColumnType
@@ -121,9 +123,10 @@ def test_rows_that_break_the_data_items_reject_the_file_with_a_report(
     report = datastore.error_report(steward, entry_id, job.id)
     with report.open(encoding="utf-8-sig", newline="") as f:
         errors = list(csv.DictReader(f))
+    # 行号 is the row a spreadsheet shows: the header is row 1, the bad row is row 3.
     assert {(e["行号 row"], e["列 column"], e["值 value"], e["原因"]) for e in errors} == {
-        ("2", "监测时间", "昨天", "不是日期时间"),
-        ("2", "PM2.5浓度", "很高", "不是数字"),
+        ("3", "监测时间", "昨天", "不是日期时间"),
+        ("3", "PM2.5浓度", "很高", "不是数字"),
     }
     # The previous version keeps serving.
     current = datastore.dataset(steward, entry_id).current
@@ -146,6 +149,88 @@ def test_quarantine_keeps_the_valid_rows(
     current = services.datastore.dataset(city.principals["env_steward"], entry_id).current
     assert current is not None
     assert (current.row_count, current.quarantined_rows) == (1, 1)
+
+
+def report_rows(city: SmallCity, entry_id: int, path: Path) -> set[tuple[str, str]]:
+    """Load a file that has invalid values: the (行号, 列) pairs of its error report."""
+    datastore = city.services.datastore
+    steward = city.principals["env_steward"]
+    job = datastore.start_load(steward, entry_id, source_name=path.name)
+    datastore.run_load(job.id, path)
+    report = datastore.error_report(steward, entry_id, job.id)
+    with report.open(encoding="utf-8-sig", newline="") as f:
+        return {(e["行号 row"], e["列 column"]) for e in csv.DictReader(f)}
+
+
+def test_report_rows_are_the_rows_a_spreadsheet_shows_in_a_csv_file(
+    services: Services, city: SmallCity, tmp_path: Path
+) -> None:
+    # Regression: the report counted data rows, so values on rows 3 and 4 of the file as
+    # Excel or WPS shows it were reported on rows 2 and 3.
+    entry_id = air_entry(city)
+    body = (
+        HEADER
+        + "泉城广场,2024-01-05 08:00,35.5,0001\n"
+        + "奥体中心,昨天,12,0002\n"
+        + "省种子仓库,2024-01-05 09:00,很高,0003\n"
+    )
+    path = write(tmp_path / "bad.csv", body)
+    blank_first = write(tmp_path / "blank.csv", "\n\n" + body)
+
+    assert report_rows(city, entry_id, path) == {("3", "监测时间"), ("4", "PM2.5浓度")}
+    assert report_rows(city, entry_id, blank_first) == {("5", "监测时间"), ("6", "PM2.5浓度")}
+    services.datastore.invalid_rows = "quarantine"
+    assert report_rows(city, entry_id, path) == {("3", "监测时间"), ("4", "PM2.5浓度")}
+
+
+def test_report_rows_and_the_ragged_row_message_count_alike(
+    city: SmallCity, tmp_path: Path
+) -> None:
+    entry_id = air_entry(city)
+    datastore = city.services.datastore
+    steward = city.principals["env_steward"]
+    good = "泉城广场,2024-01-05 08:00,35.5,0001\n"
+    bad_value = write(tmp_path / "value.csv", HEADER + good + "奥体中心,昨天,12,0002\n")
+    ragged = write(tmp_path / "ragged.csv", HEADER + good + "奥体中心,2024-01-05 09:00\n")
+
+    reported = report_rows(city, entry_id, bad_value)
+    job = datastore.start_load(steward, entry_id, source_name=ragged.name)
+    failed = datastore.run_load(job.id, ragged)
+
+    assert reported == {("3", "监测时间")}
+    assert failed.error_code == "ragged_rows"
+    assert failed.message.startswith("Row 3 has 2 cells")
+
+
+def test_report_rows_are_the_sheets_own_row_numbers_in_a_workbook(
+    city: SmallCity, tmp_path: Path
+) -> None:
+    entry_id = air_entry(city)
+    path = tmp_path / "air.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("监测数据")
+    # A title on row 2 above a blank row and the header on row 4; data on rows 5 to 7.
+    sheet.merge_range(1, 0, 1, 3, "2024年1月空气质量监测数据")
+    sheet.write_row(3, 0, HEADER.strip().split(","))
+    sheet.write_row(4, 0, ["泉城广场", "2024-01-05 08:00", 35.5, "0001"])
+    sheet.write_row(5, 0, ["奥体中心", "昨天", 12, "0002"])
+    sheet.write_row(6, 0, ["省种子仓库", "2024-01-05 09:00", "很高", "0003"])
+    workbook.close()
+
+    assert report_rows(city, entry_id, path) == {("6", "监测时间"), ("7", "PM2.5浓度")}
+
+
+def test_report_rows_are_line_numbers_of_ndjson(city: SmallCity, tmp_path: Path) -> None:
+    entry_id = air_entry(city)
+    lines = [
+        {"监测站点": "泉城广场", "监测时间": "2024-01-05 08:00", "PM2.5浓度": 35.5},
+        {"监测站点": "奥体中心", "监测时间": "昨天", "PM2.5浓度": 12},
+        {"监测站点": "省种子仓库", "监测时间": "2024-01-05 09:00", "PM2.5浓度": "很高"},
+    ]
+    body = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    path = write(tmp_path / "air.ndjson", body)
+
+    assert report_rows(city, entry_id, path) == {("2", "监测时间"), ("3", "PM2.5浓度")}
 
 
 def test_a_header_only_file_fails_and_leaves_the_previous_version(

@@ -218,7 +218,7 @@ def _plan(reader: readers.CsvReader, items: Sequence[ItemInfo]) -> _Plan | None:
     ]
     linked = validate.link_items(text_columns, items)
     validator = validate.RowValidator(linked, items)
-    if validator.check(sample, 1).errors:
+    if validator.check(sample, reader.first_row).errors:
         return None  # the Python path writes the report
     profiles = [infer.ColumnProfile() for _ in linked]
     for profile, values in zip(profiles, sample.columns, strict=True):

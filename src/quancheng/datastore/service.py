@@ -654,7 +654,8 @@ class _Load:
         quarantine = service.invalid_rows == "quarantine"
         service.backend.create_staging(self.staging, reader.names)
         report = _ReportWriter(service._report_path(self.job_id))
-        next_row = 1
+        # Errors are numbered as the steward sees the rows when opening the file.
+        next_row = reader.first_row
         rows_read = 0
         last_beat = utcnow()
         try:

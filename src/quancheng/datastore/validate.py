@@ -27,7 +27,8 @@ from quancheng.errors import BadRequest
 
 @dataclass(frozen=True)
 class RowError:
-    """One failing cell: 1-based data row number, the column's label, the value, why."""
+    """One failing cell: the row number as the source file shows it, the column's label, the
+    value, why."""
 
     row: int
     column: str
@@ -305,7 +306,8 @@ class RowValidator:
         )
 
     def check(self, batch: pa.RecordBatch, first_row: int) -> Check:
-        """Errors of one batch; `first_row` is the 1-based data row number of its first row."""
+        """Errors of one batch; `first_row` is the number of its first row in the source file
+        (the reader's numbering: a CSV line, a sheet row, a JSON record)."""
         size = batch.num_rows
         valid = pa.repeat(True, size)
         found: dict[tuple[int, int], RowError] = {}
@@ -367,7 +369,9 @@ def _spreadsheet_safe(value: str | None) -> str:
 
 
 # The report's header: Chinese for the stewards who read it, English for scripts. "行号"
-# counts data rows: 1 is the first row after the header (line 2 of a CSV file).
+# is the row the steward sees on opening the source file in Excel or WPS: a CSV file's line
+# (its header is row 1, so the first data row is 2), a sheet's own row number, a JSON
+# record's or NDJSON line's number, a Parquet record's (see TableReader.first_row).
 REPORT_HEADER = ("行号 row", "列 column", "值 value", "原因", "reason")
 _REASONS_ZH = {
     "required value missing": "必填项为空",

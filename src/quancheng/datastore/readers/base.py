@@ -73,7 +73,13 @@ def rebatch(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordB
 
 
 class TableReader(ABC):
-    """A file opened for ingest: its format, encoding, headers and a stream of text batches."""
+    """A file opened for ingest: its format, encoding, headers and a stream of text batches.
+
+    `first_row` is the number the steward sees for the first data row when opening the file:
+    the line of a CSV file (the header is line 1), the row of a sheet, the record of JSON or
+    Parquet. Data rows follow one another, so row `i` of the stream (0-based) is
+    `first_row + i`; row errors and reader errors are numbered that way.
+    """
 
     def __init__(
         self,
@@ -83,11 +89,15 @@ class TableReader(ABC):
         encoding: str | None,
         labels: list[str],
         batch_rows: int,
+        first_row: int,
     ) -> None:
+        if first_row < 1:
+            raise ValueError("first_row counts from 1")
         self.path = path
         self.format = format
         self.encoding = encoding
         self.labels = labels
+        self.first_row = first_row
         self.names = make_identifiers(labels)
         self.total_bytes = path.stat().st_size
         self.batch_rows = batch_rows

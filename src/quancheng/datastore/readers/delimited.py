@@ -52,8 +52,16 @@ class CsvReader(TableReader):
         has_header: bool,
         leading_blank_lines: int,
     ) -> None:
+        # The line of the first data row, as pyarrow numbers ragged rows and as a spreadsheet
+        # shows the file (the blank lines before the header are rows there too). Blank lines
+        # between data rows are skipped by the reader and not counted.
         super().__init__(
-            path=path, format=format, encoding=encoding, labels=labels, batch_rows=batch_rows
+            path=path,
+            format=format,
+            encoding=encoding,
+            labels=labels,
+            batch_rows=batch_rows,
+            first_row=leading_blank_lines + (2 if has_header else 1),
         )
         self.delimiter = delimiter
         self.has_header = has_header
@@ -99,7 +107,7 @@ class CsvReader(TableReader):
                 # block needed.
                 if block >= MAX_LINE_BYTES // 2:
                     raise bad(
-                        f"Row {emitted + 2 if self.has_header else emitted + 1} or a later one "
+                        f"Row {self.first_row + emitted} or a later one "
                         f"is longer than {MAX_LINE_BYTES >> 20} MB; the file cannot be read.",
                         "line_too_long",
                     ) from None

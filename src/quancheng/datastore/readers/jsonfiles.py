@@ -170,6 +170,8 @@ class JsonReader(TableReader):
             encoding=encoding,
             labels=[clean_label(str(k)) for k in self._keys],
             batch_rows=batch_rows,
+            # The record number, which is the line number of NDJSON without blank lines.
+            first_row=1,
         )
 
     def _records(self) -> _RecordStream:

@@ -34,6 +34,7 @@ class ParquetReader(TableReader):
             encoding=None,
             labels=[clean_label(n) for n in schema.names],
             batch_rows=batch_rows,
+            first_row=1,
         )
 
     def _read(self) -> Iterator[pa.RecordBatch]:

@@ -53,11 +53,11 @@ class SpreadsheetReader(TableReader):
                             "sheet_not_found",
                             sheets=names,
                         )
-                    rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=True)
+                    rows, top = _sheet_rows(workbook, sheet)
                 else:
-                    rows = []
+                    rows, top = [], 1
                     for name in names:
-                        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=True)
+                        rows, top = _sheet_rows(workbook, name)
                         if any(_cell_text(c) not in (None, "") for r in rows for c in r):
                             sheet = name
                             break
@@ -71,6 +71,9 @@ class SpreadsheetReader(TableReader):
             table.pop()
         if not table:
             raise bad("The sheet is empty.", "empty_file", sheet=sheet)
+        titles = _title_rows(table)
+        table = table[titles:]
+        top += titles
         width = max(len(r) for r in table)
         header = [c or "" for c in table[0]] + [""] * (width - len(table[0]))
         # Columns with neither a header nor a value are formatting left-overs, not data.
@@ -90,7 +93,12 @@ class SpreadsheetReader(TableReader):
         if not self._rows:
             raise bad("The sheet has a header but no data rows.", "no_rows", sheet=sheet)
         super().__init__(
-            path=path, format=format, encoding=None, labels=labels, batch_rows=batch_rows
+            path=path,
+            format=format,
+            encoding=None,
+            labels=labels,
+            batch_rows=batch_rows,
+            first_row=top + 1 if has_header else top,
         )
         self._width = width
 
@@ -103,6 +111,37 @@ class SpreadsheetReader(TableReader):
             ]
             yield text_batch(arrays, self.names)
             self._bytes_read = self.total_bytes * (start + len(chunk)) // len(self._rows)
+
+
+def _sheet_rows(workbook: CalamineWorkbook, name: str) -> tuple[list[list[Any]], int]:
+    """A sheet's rows from its first non-empty one, and that row's number in the sheet."""
+    sheet = workbook.get_sheet_by_name(name)
+    # calamine starts the rows at the top-left cell with data (0-based; None when empty).
+    start = sheet.start
+    return sheet.to_python(skip_empty_area=True), (start[0] + 1 if start else 1)
+
+
+# A title above the header ("2024年济南市空气质量监测数据", often merged across the columns)
+# fills one cell; more than this many such rows are data of a one-value-a-row sheet.
+_MAX_TITLE_ROWS = 3
+
+
+def _title_rows(table: list[list[str | None]]) -> int:
+    """How many title rows (one text cell; blank rows between) stand above the header."""
+
+    def filled(row: list[str | None]) -> list[str]:
+        return [c for c in row if c and c.strip()]
+
+    titles = 0
+    for index, row in enumerate(table[: _MAX_TITLE_ROWS * 2 + 1]):
+        cells = filled(row)
+        if len(cells) >= 2:
+            return index if titles else 0
+        if len(cells) == 1:
+            if is_data_row(cells) or titles == _MAX_TITLE_ROWS:
+                return 0
+            titles += 1
+    return 0
 
 
 def _check_zip(path: Path) -> None:

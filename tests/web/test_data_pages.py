@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.support.city import SmallCity
+from tests.support.city import SmallCity, entry_fields
 from tests.support.sharing import seed_exchange
 from tests.web.support import browser, csrf_token, login, publish
 
@@ -52,6 +52,33 @@ def test_a_steward_uploads_and_a_visitor_previews_the_rows(
     assert "省种子仓库" in page.text and "泉城广场" not in page.text
     assert f"/api/v1/datasets/{entry_id}/export.csv" in page.text
     assert "/data/upload" not in page.text  # visitors do not get the upload form
+
+
+def test_a_draft_entry_leads_its_steward_to_the_data_page(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: the entry page showed the data card only once published, yet stewards
+    # load data before publishing: a draft had no way to its data page.
+    steward_principal = city.principals["env_steward"]
+    draft = city.services.catalog.create(
+        steward_principal, department="sthjj", fields=entry_fields()
+    ).id
+    published = publish(city.services, steward_principal, "sthjj")
+    steward = browser(client)
+    login(steward, "env_steward")
+    other = browser(client)
+    login(other, "gaj_steward")
+
+    draft_page = steward.get(f"/catalog/{draft}").text
+    published_page = other.get(f"/catalog/{published}").text
+
+    assert f'href="/catalog/{draft}/data"' in draft_page
+    assert "加载并核验数据" in draft_page
+    assert steward.get(f"/catalog/{draft}/data").status_code == 200
+    assert "/data/upload" in steward.get(f"/catalog/{draft}/data").text
+    # What others see of a published entry is unchanged.
+    assert f'href="/catalog/{published}/data"' in published_page
+    assert "预览、下载与接口" in published_page and "加载并核验数据" not in published_page
 
 
 def test_a_steward_rolls_back_to_an_earlier_version(client: TestClient, city: SmallCity) -> None:

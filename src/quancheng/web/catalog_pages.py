@@ -277,6 +277,8 @@ def entry_page(entry_id: int, web: WebDep) -> Response:
         classification_path=path,
         versions=[(v, diff_lines(web, v)) for v in versions],
         actions=entry_actions(web, entry),
+        # Stewards load data before publishing: the data page is their way to it.
+        can_load=web.principal.can(Permission.DATA_WRITE, department_id=entry.department_id),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,6 +19,7 @@ from quancheng.datastore.validate import (
     RowError,
     RowValidator,
     link_items,
+    read_error_report,
     reason_zh,
     write_error_report,
 )
@@ -216,6 +218,26 @@ def test_report_is_csv_excel_can_open(tmp_path: Path) -> None:
     assert rows[2] == ["3", "姓名", "", "必填项为空", "required value missing"]
     assert rows[3][2] == '\'=HYPERLINK("x")'  # never evaluated as a formula
     assert rows[4][2] == "-3.5"
+
+
+@given(
+    st.lists(
+        st.builds(
+            RowError,
+            st.integers(1, 10**9),
+            st.text(min_size=1).filter(lambda t: "\r" not in t),
+            st.one_of(st.none(), st.text(min_size=1).filter(lambda t: "\r" not in t)),
+            st.sampled_from(["not a number", "longer than 5 characters", "required value missing"]),
+        ),
+        max_size=8,
+    ),
+    st.integers(0, 10),
+)
+def test_a_report_reads_back_as_the_errors_written(errors: list[RowError], limit: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "errors.csv"
+        write_error_report(errors, path)
+        assert read_error_report(path, limit=limit) == errors[:limit]
 
 
 def test_every_reason_a_check_can_give_reads_in_chinese() -> None:

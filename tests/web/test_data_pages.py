@@ -121,6 +121,59 @@ def test_a_failed_load_tells_the_steward_why_in_chinese(
     assert steward.get(f"/catalog/{entry_id}/data").status_code == 200
 
 
+def job_url(status_html: str) -> str:
+    found = re.search(r'href="(/catalog/\d+/data)"', status_html)
+    assert found
+    job = re.search(r"/jobs/(\d+)/errors\.csv", status_html)
+    assert job, "the job has no error report"
+    return f"{found[1]}/jobs/{job[1]}"
+
+
+def test_a_failed_load_lists_its_first_problems_on_the_job_page(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: the failed job's page said problems were found but listed none, its bar
+    # stayed full and blue, and its breadcrumb started at the entry.
+    entry_id = publish(city.services, city.principals["env_steward"], "sthjj")
+    steward = browser(client)
+    token = login(steward, "env_steward")
+    rows = "".join(f"站{i},2024-01-05 08:00,{i}\n" for i in range(30))
+    bad = CSV.replace("35.5", "未检出") + "奥体中心,昨天,12\n" + rows.replace(",7\n", ",七\n")
+
+    url = job_url(upload(steward, token, entry_id, bad))
+    page = steward.get(url).text
+    steward.cookies.set("qc_lang", "en")
+    english = steward.get(url).text
+
+    table = page[page.index('class="data-table job-problems"') : page.index("</table>")]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", table)
+    # Rows as Excel shows the file: the header is row 1.
+    assert [tuple(cells[i : i + 4]) for i in range(0, len(cells), 4)] == [
+        ("2", "PM2.5浓度", "未检出", "不是数字"),
+        ("4", "监测时间", "昨天", "不是日期时间"),
+        ("12", "PM2.5浓度", "七", "不是数字"),
+    ]
+    assert "发现的问题" in table
+    assert "job-failed" in page and "css/data.css" in page
+    assert re.search(r'class="breadcrumb".*?href="/">首页</a> › <a href="/catalog">数据目录', page)
+    assert f"/api/v1/datasets/{entry_id}/jobs/" in page
+    assert "<td>not a number</td>" in english and "不是数字" not in english
+
+
+def test_the_job_page_lists_twenty_problems_and_points_to_the_report_for_the_rest(
+    client: TestClient, city: SmallCity
+) -> None:
+    entry_id = publish(city.services, city.principals["env_steward"], "sthjj")
+    steward = browser(client)
+    token = login(steward, "env_steward")
+    bad = CSV + "".join(f"站{i},2024-01-05 08:00,很多\n" for i in range(25))
+
+    page = steward.get(job_url(upload(steward, token, entry_id, bad))).text
+
+    assert page.count('<td class="num">') == 20
+    assert "以下为 25 处问题中的前 20 处，全部问题见错误报告。" in page
+
+
 def notice(html: str) -> str:
     found = re.search(r'class="notice">(.*?)</p>', html, re.S)
     assert found, "the page has no notice"

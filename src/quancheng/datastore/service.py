@@ -318,6 +318,16 @@ class DatastoreService:
             raise NotFound("this load has no error report", details={"id": job_id})
         return path
 
+    def job_errors(
+        self, actor: Principal, ref: int | str, job_id: int, *, limit: int
+    ) -> list[validate.RowError]:
+        """The first row errors of a job (none when it has no report)."""
+        job = self.job(actor, ref, job_id)
+        path = self._report_path(job.id)
+        if not job.error_count or not path.exists():
+            return []
+        return validate.read_error_report(path, limit=limit)
+
     def _report_path(self, job_id: int) -> Path:
         return self.reports_dir / f"load-{job_id}-errors.csv"
 

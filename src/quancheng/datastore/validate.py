@@ -368,6 +368,15 @@ def _spreadsheet_safe(value: str | None) -> str:
     return value
 
 
+def _unsafe(cell: str) -> str | None:
+    """A report cell back as the value it was written from (undoes `_spreadsheet_safe`)."""
+    if not cell:
+        return None
+    if cell.startswith("'") and _spreadsheet_safe(cell[1:]) == cell:
+        return cell[1:]
+    return cell
+
+
 # The report's header: Chinese for the stewards who read it, English for scripts. "行号"
 # is the row the steward sees on opening the source file in Excel or WPS: a CSV file's line
 # (its header is row 1, so the first data row is 2), a sheet's own row number, a JSON
@@ -423,3 +432,17 @@ def write_error_report(errors: Iterable[RowError], path: Path) -> None:
                     error.reason,
                 ]
             )
+
+
+def read_error_report(path: Path, *, limit: int) -> list[RowError]:
+    """The first `limit` errors of a report written by `write_error_report`."""
+    errors: list[RowError] = []
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = csv.reader(f)
+        if next(rows, None) != list(REPORT_HEADER):
+            raise ValueError(f"{path.name} is not an error report")
+        for row, column, value, _reason_zh, reason in rows:
+            if len(errors) == limit:
+                break
+            errors.append(RowError(int(row), column, _unsafe(value), reason))
+    return errors

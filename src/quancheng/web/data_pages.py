@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from quancheng.api.data import spool_file
 from quancheng.datastore.reads import RowsResult
 from quancheng.datastore.service import JobInfo, JobStatus
+from quancheng.datastore.validate import reason_zh
 from quancheng.errors import BadRequest, PlatformError
 from quancheng.identity.roles import Permission
 from quancheng.web.i18n import N_
@@ -22,6 +24,8 @@ from quancheng.web.render import FormDep, Web, WebDep
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
 PREVIEW_ROWS = 50
+# Row errors a failed load's page lists; the error report has them all.
+PROBLEMS_SHOWN = 20
 DOWNLOADS = ("csv", "xlsx", "json", "ndjson", "parquet")
 JOB_STATUS = {
     "queued": N_("Queued"),
@@ -170,6 +174,7 @@ def job_page(entry_id: int, job_id: int, web: WebDep) -> Response:
         "percent": _percent(job),
         "outcome": outcome,
         "detail": detail,
+        "problems": _problems(web, entry_id, job),
     }
     if web.is_htmx:
         return web.fragment("data_job_status.html", **context)
@@ -183,6 +188,31 @@ def activate(entry_id: int, number: int, web: WebDep, form: FormDep) -> Response
     del form  # checked for its CSRF token
     web.services.datastore.rollback(web.principal, entry_id, number)
     return web.redirect(f"/catalog/{entry_id}/data", flash="rolled_back")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A row error as the job page lists it, its reason in the page's language."""
+
+    row: int
+    column: str
+    value: str | None
+    reason: str
+
+
+def _problems(web: Web, entry_id: int, job: JobInfo) -> list[Problem]:
+    """The first row errors of a finished load."""
+    if not job.done or not job.error_count:
+        return []
+    errors = web.services.datastore.job_errors(
+        web.principal, entry_id, job.id, limit=PROBLEMS_SHOWN
+    )
+    # The report's reasons are in English and Chinese; the Chinese one is validate's own.
+    chinese = web.locale == "zh_CN"
+    return [
+        Problem(e.row, e.column, e.value, reason_zh(e.reason) if chinese else e.reason)
+        for e in errors
+    ]
 
 
 def _percent(job: JobInfo) -> int:

@@ -174,6 +174,29 @@ def test_the_job_page_lists_twenty_problems_and_points_to_the_report_for_the_res
     assert "以下为 25 处问题中的前 20 处，全部问题见错误报告。" in page
 
 
+def test_the_data_page_lists_the_recent_loads_to_those_who_may_load(
+    client: TestClient, city: SmallCity
+) -> None:
+    # Regression: after a failed first load the data page said only "尚无版本。".
+    entry_id = publish(city.services, city.principals["env_steward"], "sthjj")
+    steward = browser(client)
+    token = login(steward, "env_steward")
+    url = job_url(upload(steward, token, entry_id, CSV.replace("35.5", "未检出")))
+    upload(steward, token, entry_id, CSV + "奥体中心,2024-01-05 10:00\n")
+
+    page = steward.get(f"/catalog/{entry_id}/data").text
+    public = browser(client).get(f"/catalog/{entry_id}/data").text
+
+    loads = page[page.index("最近加载记录") : page.index("数据版本")]
+    assert loads.count('class="load-job load-job-failed"') == 2
+    # Newest first: the ragged file, then the one with a bad value.
+    assert loads.index("每一行的单元格数都必须与表头相同") < loads.index("数据行中发现 1 处问题")
+    assert "air.csv" in loads and "已读取" in loads and "<time>" in loads
+    assert f'href="{url}"' in loads
+    assert f'href="/api/v1/datasets/{entry_id}/jobs/{url.rsplit("/", 1)[1]}/errors.csv"' in loads
+    assert "最近加载记录" not in public and "/data/jobs/" not in public
+
+
 def notice(html: str) -> str:
     found = re.search(r'class="notice">(.*?)</p>', html, re.S)
     assert found, "the page has no notice"

@@ -310,6 +310,19 @@ class DatastoreService:
                 raise NotFound(f"no load job {job_id} for this dataset", details={"id": job_id})
             return JobInfo.of(job)
 
+    def jobs(self, actor: Principal, ref: int | str, *, limit: int) -> list[JobInfo]:
+        """The latest load jobs of a dataset the actor may load, newest first."""
+        info = self.dataset(actor, ref)
+        actor.require(Permission.DATA_WRITE, department_id=info.department_id)
+        with self.db.reader() as s:
+            rows = s.scalars(
+                select(IngestJob)
+                .where(IngestJob.dataset_id == info.id)
+                .order_by(IngestJob.id.desc())
+                .limit(limit)
+            )
+            return [JobInfo.of(j) for j in rows]
+
     def error_report(self, actor: Principal, ref: int | str, job_id: int) -> Path:
         """The row error report (CSV) of a job."""
         job = self.job(actor, ref, job_id)

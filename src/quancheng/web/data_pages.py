@@ -26,6 +26,8 @@ router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 PREVIEW_ROWS = 50
 # Row errors a failed load's page lists; the error report has them all.
 PROBLEMS_SHOWN = 20
+# Loads the data page lists to those who may load.
+RECENT_JOBS = 5
 DOWNLOADS = ("csv", "xlsx", "json", "ndjson", "parquet")
 JOB_STATUS = {
     "queued": N_("Queued"),
@@ -131,6 +133,7 @@ def data_page(entry_id: int, web: WebDep) -> Response:
         freshness=web.gettext(FRESHNESS[info.freshness().value]),
         can_load=can_load,
         versions=datastore.versions(web.principal, entry_id) if can_load else [],
+        jobs=_recent_jobs(web, entry_id) if can_load else [],
         downloads=DOWNLOADS,
         filters=[(k, v) for k, v in query if not k.startswith("_")],
         base_url=str(web.request.base_url).rstrip("/"),
@@ -188,6 +191,24 @@ def activate(entry_id: int, number: int, web: WebDep, form: FormDep) -> Response
     del form  # checked for its CSRF token
     web.services.datastore.rollback(web.principal, entry_id, number)
     return web.redirect(f"/catalog/{entry_id}/data", flash="rolled_back")
+
+
+@dataclass(frozen=True)
+class RecentJob:
+    """A load as the data page lists it: its status and, if it failed, why."""
+
+    job: JobInfo
+    status_label: str
+    outcome: str
+    detail: str
+
+
+def _recent_jobs(web: Web, entry_id: int) -> list[RecentJob]:
+    jobs = web.services.datastore.jobs(web.principal, entry_id, limit=RECENT_JOBS)
+    return [
+        RecentJob(job, web.gettext(JOB_STATUS[job.status.value]), *_outcome(web, job))
+        for job in jobs
+    ]
 
 
 @dataclass(frozen=True)

@@ -381,16 +381,18 @@ PEOPLE_COLUMNS = ["district", "n", "score", "ok", "day", "seen_at"]  # `secret` 
 EMPTY_ROW: list[Any] = [None, None, None, None, None]
 
 
-def people(*row_filter: Filter) -> SqlTable:
-    return SqlTable("people", "t_people_v1", PEOPLE_COLUMNS, row_filter=row_filter)
+def people(*row_filter: Filter, rowid: bool = True) -> SqlTable:
+    return SqlTable("people", "t_people_v1", PEOPLE_COLUMNS, row_filter=row_filter, rowid=rowid)
 
 
 # Unfiltered, to show that a filter on one table does not leak onto another.
 PLACES = SqlTable("places", "t_places_v1", ["district", "area"])
 
 
-def check_filtered(sql: str, *row_filter: Filter, dialect: str = "duckdb") -> CheckedSql:
-    tables = LazyTables(people(*row_filter), PLACES)
+def check_filtered(
+    sql: str, *row_filter: Filter, dialect: str = "duckdb", rowid: bool = True
+) -> CheckedSql:
+    tables = LazyTables(people(*row_filter, rowid=rowid), PLACES)
     return check_sql(sql, tables=tables, dialect=dialect, max_rows=1000)
 
 
@@ -514,8 +516,8 @@ class Database:
         self.dialect = dialect
         self._run = run
 
-    def rows(self, sql: str, *row_filter: Filter) -> list[tuple[Any, ...]]:
-        return self._run(check_filtered(sql, *row_filter, dialect=self.dialect).sql)
+    def rows(self, sql: str, *row_filter: Filter, rowid: bool = True) -> list[tuple[Any, ...]]:
+        return self._run(check_filtered(sql, *row_filter, dialect=self.dialect, rowid=rowid).sql)
 
     def ids(self, sql: str, *row_filter: Filter) -> list[Any]:
         return sorted(r[0] for r in self.rows(sql, *row_filter))
@@ -655,6 +657,68 @@ def test_each_operator_filters_like_the_row_query(
 def test_several_filters_all_apply(db: Database) -> None:
     both = (LIXIA, Filter("n", Op.ISNULL, False))
     assert db.ids("SELECT _rowid FROM people WHERE true OR n IS NULL", *both) == [1]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT _rowid FROM people",
+        "SELECT p._rowid FROM people AS p",
+        "SELECT people._rowid FROM people",
+        "SELECT n FROM people ORDER BY _rowid",
+        "SELECT n FROM people AS p ORDER BY p._rowid DESC",
+        "SELECT n FROM people WHERE _rowid > 1",
+        "SELECT max(_rowid) FROM people",
+        "SELECT district FROM people GROUP BY district HAVING max(_rowid) > 1",
+        "SELECT row_number() OVER (ORDER BY _rowid) AS r FROM people",
+        "SELECT n - _rowid AS d FROM people",
+        "SELECT _rowid FROM (SELECT * FROM people) AS s",
+        "WITH x AS (SELECT _rowid FROM people) SELECT 1 AS one FROM x",
+        "SELECT a.n FROM people a JOIN people b ON a._rowid = b._rowid",
+        "SELECT _rowid FROM places UNION SELECT _rowid FROM people",
+    ],
+)
+@pytest.mark.parametrize("row_filter", [(), (LIXIA,)])
+def test_a_table_read_without_its_row_ids_has_no_rowid_column(
+    sql: str, row_filter: tuple[Filter, ...]
+) -> None:
+    # A row-filtered reader saw its rows' numbers: the gaps between them counted the rows
+    # its filter hid, and the largest told the table's size.
+    with pytest.raises(BadRequest) as caught:
+        check_filtered(sql, *row_filter, rowid=False)
+    assert caught.value.code == "unknown_column"
+    assert caught.value.status == 400
+    assert caught.value.details == {"column": "_rowid"}
+
+
+def test_the_row_id_is_refused_like_a_column_that_does_not_exist() -> None:
+    errors = []
+    for column in ("_rowid", "nope"):
+        with pytest.raises(BadRequest) as caught:
+            check_filtered(f"SELECT {column} FROM people", LIXIA, rowid=False)
+        errors.append((caught.value.code, caught.value.message.replace(column, "?")))
+    assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
+@pytest.mark.parametrize("row_filter", [(), (LIXIA,)])
+def test_a_table_read_without_its_row_ids_does_not_pass_them_on(
+    dialect: str, row_filter: tuple[Filter, ...]
+) -> None:
+    out = check_filtered("SELECT * FROM people AS p", *row_filter, dialect=dialect, rowid=False).sql
+    reads = physical_reads(out, dialect)
+    assert len(reads) == 1
+    select = reads[0].parent_select
+    assert isinstance(select, exp.Select)
+    assert select.named_selects == PEOPLE_COLUMNS
+
+
+def test_a_filtered_table_without_row_ids_reads_its_rows(db: Database) -> None:
+    assert "_rowid" not in check_filtered("SELECT * FROM people", LIXIA, rowid=False).sql
+    rows = db.rows("SELECT * FROM people ORDER BY n", LIXIA, rowid=False)
+    assert [r[:2] for r in rows] == [("历下区", 10), ("历下区", None)]
+    joined = "SELECT p.n, count(*) AS c FROM people AS p JOIN places USING (district) GROUP BY p.n"
+    assert sorted(db.rows(joined, LIXIA, rowid=False), key=str) == [(10, 1), (None, 1)]
 
 
 @settings(max_examples=60, deadline=None)

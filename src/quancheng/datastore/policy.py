@@ -54,6 +54,15 @@ class ReadDecision:
     basis: str = "owner"
     grant_id: int | None = None
 
+    @property
+    def rowid_readable(self) -> bool:
+        """Whether `_rowid` may be read: never through a row filter.
+
+        Row ids number every row of the file; the gaps between those of the rows a filter
+        lets through would count the rows it hides.
+        """
+        return not self.row_filter
+
 
 class ReadPolicy(Protocol):
     """Decides a read or raises NotAuthenticated / PermissionDenied."""

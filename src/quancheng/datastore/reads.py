@@ -311,6 +311,7 @@ class _SqlTables(Mapping[str, sqlguard.SqlTable]):
             physical=version.physical_table,
             columns=readable,
             row_filter=tuple(decision.row_filter),
+            rowid=decision.rowid_readable,
         )
 
     def __getitem__(self, name: str) -> sqlguard.SqlTable:

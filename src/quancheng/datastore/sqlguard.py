@@ -35,13 +35,15 @@ class SqlTable:
     """A table the caller may read: public name, physical table, readable columns, row filter.
 
     `row_filter` (the policy's, ANDed) is applied to every reference of the table, so the
-    query sees only the rows it allows.
+    query sees only the rows it allows. `rowid` says whether the caller may name `_rowid`;
+    where it may not, the row id is unknown like a hidden column.
     """
 
     name: str
     physical: str
     columns: Sequence[str]
     row_filter: tuple[Filter, ...] = ()
+    rowid: bool = True
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,8 @@ def _resolve_tables(query: exp.Query, tables: Mapping[str, SqlTable]) -> dict[st
 
 def _qualify(query: exp.Query, used: Mapping[str, SqlTable]) -> exp.Query:
     schema: dict[str, object] = {
-        name: {**dict.fromkeys(t.columns, "text"), ROWID: "bigint"} for name, t in used.items()
+        name: {**dict.fromkeys(t.columns, "text"), **({ROWID: "bigint"} if t.rowid else {})}
+        for name, t in used.items()
     }
     for column in query.find_all(exp.Column):
         # Marks the row ids the user asked for; the ones `*` adds are dropped afterwards.
@@ -476,7 +479,7 @@ def _to_physical(query: exp.Query, used: Mapping[str, SqlTable]) -> None:
                 "alias",
                 exp.TableAlias(this=exp.to_identifier(alias, quoted=True), columns=renamed or None),
             )
-            if spec.row_filter or renamed:
+            if spec.row_filter or renamed or not spec.rowid:
                 table.replace(_filtered(table, spec, physical))
 
 
@@ -489,6 +492,7 @@ def _filtered(table: exp.Table, spec: SqlTable, physical: str) -> exp.Subquery:
     """`(SELECT readable…, _rowid FROM physical WHERE policy) AS alias` in place of `table`.
 
     Without a policy filter the condition is TRUE: the subquery still limits the columns.
+    The row id leaves it only where the caller may read it.
     """
     inner = table.copy()
     for key in _OUTER_TABLE_ARGS:
@@ -496,7 +500,7 @@ def _filtered(table: exp.Table, spec: SqlTable, physical: str) -> exp.Subquery:
     # Named after the physical table and used to qualify every column, so that a filter or
     # column name resolves in this scope only and never against a table of the outer query.
     inner.set("alias", exp.TableAlias(this=exp.to_identifier(physical, quoted=True)))
-    names = [*dict.fromkeys([*spec.columns, ROWID])]
+    names = [*dict.fromkeys([*spec.columns, *([ROWID] if spec.rowid else [])])]
     select = exp.select(*(exp.column(n, table=physical, quoted=True) for n in names))
     select = select.from_(inner).where(row_condition(spec.row_filter, qualifier=physical))
     derived = exp.Subquery(this=select)

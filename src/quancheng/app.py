@@ -42,6 +42,7 @@ from quancheng.api import sharing as sharing_api
 from quancheng.catalog import textindex
 from quancheng.catalog.search import SEARCH_INDEX, CatalogSearch
 from quancheng.catalog.service import CatalogService
+from quancheng.datastore.cursors import CursorKey
 from quancheng.datastore.reads import DataReader
 from quancheng.datastore.service import DatastoreService
 from quancheng.db import Database
@@ -173,6 +174,7 @@ class Services:
             datastore=datastore,
             policy=GrantPolicy(db=db, access=access),
             masking_key=masking_key,
+            cursor_key=CursorKey.from_secret(settings.secret_key.get_secret_value()),
             sql_timeout_seconds=settings.sql_timeout_seconds,
             sql_max_rows=settings.sql_max_rows,
             audit=access,

@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = Field(
         default=SecretStr("change-me"),
-        description="Secret that protects login sessions and CSRF tokens. "
+        description="Secret that keys anonymous visitors' CSRF tokens, the pseudonyms of "
+        "masked columns and the encrypted `_next` cursors of the rows API. "
         "Must be a long random value outside demo mode; placeholders are rejected.",
     )
     demo_mode: bool = Field(

@@ -532,6 +532,7 @@ def clocked_client(services: Services, settings_: Settings, clock: Clock) -> Tes
         datastore=services.datastore,
         policy=policy,
         masking_key=reads.masking_key,
+        cursor_key=reads.cursor_key,
         sql_timeout_seconds=reads.sql_timeout_seconds,
         sql_max_rows=reads.sql_max_rows,
         audit=services.access,

@@ -6,12 +6,16 @@ through would count the rows it hides, and the largest would tell the table's si
 
 from __future__ import annotations
 
+import base64
+import json
+import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from quancheng.datastore.cursors import CursorKey
 from tests.sharing.test_enforcement import USER, grant, table_name
 from tests.support.city import SmallCity
 from tests.support.sharing import Exchange, seed_exchange
@@ -126,3 +130,101 @@ def test_rowid_is_unknown_to_row_queries(client: TestClient, exchange: Exchange)
             assert refused["code"] == unknown["code"], (user, name)
             assert refused["code"] in ("unknown_column", "unknown_parameter")
             assert refused["message"] == unknown["message"].replace("_nosuch", "_rowid")
+
+
+# -- keyset cursors ------------------------------------------------------------------------
+
+
+def page_through(
+    client: TestClient, ex: Exchange, user: str, params: dict[str, str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every row of a query by following `next_url`, and the cursors met on the way."""
+    auth = ex.auth(user)
+    response = client.get(f"/api/v1/datasets/{ex.entry_id}/rows", params=params, headers=auth)
+    rows: list[dict[str, Any]] = []
+    cursors: list[str] = []
+    while True:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        rows += body["rows"]
+        if body["next"] is None:
+            return rows, cursors
+        cursors.append(body["next"])
+        assert body["next_url"].endswith("_next=" + body["next"])
+        response = client.get(body["next_url"], headers=auth)
+
+
+def decoded(cursor: str) -> bytes:
+    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+
+
+def in_file_order(ex: Exchange, rowids: list[int]) -> list[dict[str, Any]]:
+    """The source rows of these row ids as the grant shows them."""
+    return [
+        {k: ex.rows[i - 1][k] for k in ("姓名", "所属区县", "登记日期", "人数")} for i in rowids
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "key"),
+    [
+        ({"_limit": "5"}, lambda row, rowid: rowid),
+        ({"_limit": "1"}, lambda row, rowid: rowid),
+        ({"_limit": "4", "_sort": "-人数"}, lambda row, rowid: (-row["人数"], rowid)),
+        (
+            {"_limit": "3", "_sort": "登记日期,-人数"},
+            lambda row, rowid: (row["登记日期"], -row["人数"], rowid),
+        ),
+    ],
+)
+def test_a_row_filtered_grantee_pages_through_its_rows_without_seeing_their_numbers(
+    client: TestClient, exchange: Exchange, params: dict[str, str], key: Any
+) -> None:
+    rows, cursors = page_through(client, exchange, USER, params)
+    ids = sorted(rowids_in_lixia(exchange), key=lambda i: key(exchange.rows[i - 1], i))
+    assert rows == in_file_order(exchange, ids)
+    assert cursors
+    limit = int(params["_limit"])
+    for page, cursor in enumerate(cursors):
+        last = ids[(page + 1) * limit - 1]
+        raw = decoded(cursor)
+        assert struct.pack(">Q", last) not in raw
+        with pytest.raises(ValueError):
+            json.loads(raw)  # the old cursors were base64 JSON: {"v": [..., rowid], "c": …}
+        assert len(cursor) <= 100
+
+
+def test_the_owner_pages_through_every_row(client: TestClient, exchange: Exchange) -> None:
+    rows, cursors = page_through(client, exchange, OWNER, {"_limit": "7", "_sort": "-人数"})
+    assert len(cursors) == 8
+    expected = sorted(range(60), key=lambda i: (-exchange.rows[i]["人数"], i))
+    assert [r["姓名"] for r in rows] == [exchange.rows[i]["姓名"] for i in expected]
+
+
+def test_an_altered_or_forged_cursor_is_a_bad_request(
+    client: TestClient, exchange: Exchange
+) -> None:
+    services = exchange.city.services
+    url = f"/api/v1/datasets/{exchange.entry_id}/rows"
+    auth = exchange.auth(USER)
+    first = client.get(url, params={"_limit": "2"}, headers=auth).json()["next"]
+    dataset_id = services.datastore.dataset(exchange.provider, exchange.entry_id).id
+    forged_rowid = base64.urlsafe_b64encode(b'{"v":[7],"c":"000000000000"}').decode()
+    elsewhere = CursorKey.from_secret("another-city-secret-0123456789").for_dataset(dataset_id)
+    altered = [
+        first[:10] + ("A" if first[10] != "A" else "B") + first[11:],
+        first[:-1] + ("A" if first[-1] != "A" else "B"),
+        first[:-1],
+        forged_rowid.rstrip("="),
+        elsewhere.seal((7,)),
+    ]
+    for cursor in altered:
+        response = client.get(url, params={"_limit": "2", "_next": cursor}, headers=auth)
+        error = error_of(response)
+        assert error["code"] == "bad_cursor", cursor
+        assert error["details"] == {"parameter": "_next"}
+    # The cursor as given still works, and a changed sort says what is wrong.
+    again = client.get(url, params={"_limit": "2", "_next": first}, headers=auth)
+    assert again.status_code == 200, again.text
+    resorted = client.get(url, params={"_sort": "人数", "_next": first}, headers=auth)
+    assert "keep the same _sort" in error_of(resorted)["message"]

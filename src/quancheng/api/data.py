@@ -20,7 +20,6 @@ from quancheng.api.deps import PrincipalDep, ServicesDep
 from quancheng.api.schemas import API_ERRORS
 from quancheng.catalog.model import OpenType
 from quancheng.datastore import export
-from quancheng.datastore.params import encode_cursor
 from quancheng.datastore.reads import RowsResult
 from quancheng.datastore.schema import Column
 from quancheng.datastore.service import DatasetInfo, JobInfo, VersionInfo
@@ -204,7 +203,12 @@ def _reader(services: Services, actor: Principal, entry_id: str) -> Principal:
 
 @router.get("/datasets/{entry_id}/rows")
 def get_rows(entry_id: str, request: Request, services: ServicesDep, actor: PrincipalDep) -> Any:
-    """Rows with Datasette-style filters (`col__op=value`), sort, fields, paging, group-by."""
+    """Rows with Datasette-style filters (`col__op=value`), sort, fields, paging, group-by.
+
+    Page on by following `next_url`, or by sending the `next` cursor as `_next` with the same
+    query. Cursors are opaque (encrypted, and valid for this dataset only): one that was
+    edited, or comes from other data, is a 400 `bad_cursor`.
+    """
     shape = request.query_params.get("_shape", "objects")
     if shape not in ("objects", "arrays"):
         raise BadRequest("_shape must be objects or arrays", code="bad_shape")
@@ -226,9 +230,8 @@ def _rows_body(result: RowsResult, request: Request, *, shape: str) -> dict[str,
     else:
         rows = [{n: jsonable(v) for n, v in zip(names, r, strict=True)} for r in result.page.rows]
     next_url = None
-    cursor = None
-    if result.page.next_after is not None:
-        cursor = encode_cursor(result.page.next_after)
+    cursor = result.next_cursor
+    if cursor is not None:
         params = [
             (k, v) for k, v in request.query_params.multi_items() if k not in ("_next", "_offset")
         ]

@@ -6,10 +6,7 @@ exactly like a column that does not exist, so error messages never confirm it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import hashlib
 import json
 import math
 import re
@@ -17,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from quancheng.datastore.cursors import DatasetCursors
 from quancheng.datastore.query import AggFunc, Aggregate, Filter, Op, QuerySpec, Sort
 from quancheng.datastore.schema import (
     DATE_PATTERN,
@@ -41,9 +39,6 @@ _INT_RE = re.compile(r"^[+-]?\d{1,19}$", re.ASCII)
 _BIGINT = 2**63
 _TRUE = frozenset({"true", "1", "是"})
 _FALSE = frozenset({"false", "0"}) | FALSE_WORDS
-# A short digest so that a hand-edited cursor is refused instead of silently skipping rows.
-# It is not a signature: a forged cursor only moves the page start, which filters can do too.
-_CHECK_BYTES = 6
 
 
 @dataclass
@@ -68,8 +63,12 @@ def parse_row_query(
     visible: frozenset[str],
     max_limit: int = 10_000,
     passthrough: frozenset[str] = frozenset(),
+    cursors: DatasetCursors | None = None,
 ) -> QuerySpec:
-    """Turn a raw multi-valued query string into a QuerySpec over visible columns."""
+    """Turn a raw multi-valued query string into a QuerySpec over visible columns.
+
+    `_next` is opened with `cursors` (the dataset's); without them no cursor is valid.
+    """
     resolver = _Resolver(schema, visible)
     p = _Parsed()
     for key, value in query:
@@ -107,7 +106,9 @@ def parse_row_query(
     )
     after = None
     if p.cursor is not None:
-        after = decode_cursor(p.cursor, expected=len(sort) + 1)
+        if cursors is None:
+            raise _bad_cursor("_next is not a valid cursor")
+        after = cursors.open(p.cursor, expected=len(sort) + 1)
         _check_cursor_types(after, [resolver.by_name[s.column] for s in sort])
     fields = tuple(_dedupe(p.fields)) if p.fields else tuple(resolver.visible_names)
     return QuerySpec(
@@ -411,66 +412,7 @@ def _bad(code: str, message: str, parameter: str, **details: Any) -> BadRequest:
     return BadRequest(message, code=code, details={"parameter": parameter, **details})
 
 
-# -- keyset cursors --------------------------------------------------------------------------
-
-
-def encode_cursor(values: tuple[Any, ...]) -> str:
-    """An opaque, URL-safe token for the last row's sort values and row id."""
-    body = [_encode_item(v) for v in values]
-    payload = _compact(body)
-    check = hashlib.blake2b(payload.encode(), digest_size=_CHECK_BYTES).hexdigest()
-    token = _compact({"v": body, "c": check}).encode()
-    return base64.urlsafe_b64encode(token).decode("ascii").rstrip("=")
-
-
-def decode_cursor(token: str, *, expected: int) -> tuple[Any, ...]:
-    """The values of `encode_cursor`; bad_cursor unless intact and of the expected length."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        doc = json.loads(
-            raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float
-        )
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise _bad_cursor("_next is not a valid cursor") from None
-    if not isinstance(doc, dict) or set(doc) != {"v", "c"} or not isinstance(doc["v"], list):
-        raise _bad_cursor("_next is not a valid cursor")
-    check = hashlib.blake2b(_compact(doc["v"]).encode(), digest_size=_CHECK_BYTES).hexdigest()
-    if doc["c"] != check:
-        raise _bad_cursor("_next was modified; follow the next link as given")
-    if len(doc["v"]) != expected:
-        raise _bad_cursor("_next does not match this sort order; keep the same _sort")
-    return tuple(_decode_item(v) for v in doc["v"])
-
-
-def _encode_item(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else {"f": repr(value)}
-    # datetime is a subclass of date: test it first.
-    if isinstance(value, dt.datetime):
-        return {"t": value.isoformat()}
-    if isinstance(value, dt.date):
-        return {"d": value.isoformat()}
-    raise TypeError(f"cannot put {type(value).__name__} in a cursor")
-
-
-def _decode_item(item: Any) -> Any:
-    if item is None or isinstance(item, (bool, int, float, str)):
-        return item
-    if isinstance(item, dict) and len(item) == 1:
-        ((tag, text),) = item.items()
-        if isinstance(text, str):
-            try:
-                if tag == "d":
-                    return dt.date.fromisoformat(text)
-                if tag == "t":
-                    return dt.datetime.fromisoformat(text)
-                if tag == "f" and text in ("inf", "-inf", "nan"):
-                    return float(text)
-            except ValueError:
-                pass
-    raise _bad_cursor("_next is not a valid cursor")
+# -- keyset cursors (sealed and opened in quancheng.datastore.cursors) --------------------
 
 
 def _check_cursor_types(values: tuple[Any, ...], columns: list[Column]) -> None:
@@ -494,21 +436,6 @@ def _check_cursor_types(values: tuple[Any, ...], columns: list[Column]) -> None:
     rowid = values[-1]
     if not isinstance(rowid, int) or isinstance(rowid, bool) or rowid < 1:
         raise _bad_cursor("_next is not a valid cursor")
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(text)
-    return number
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(name)
 
 
 def _bad_cursor(message: str) -> BadRequest:

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from quancheng.datastore import export, masking, params, sqlguard
 from quancheng.datastore.backends import sqlbuild
+from quancheng.datastore.cursors import CursorKey, DatasetCursors
 from quancheng.datastore.masking import MaskRule
 from quancheng.datastore.policy import ReadAudit, ReadDecision, ReadPolicy
 from quancheng.datastore.query import Page, QuerySpec
@@ -28,12 +29,16 @@ COUNT_CACHE_SIZE = 2048
 
 @dataclass(frozen=True)
 class RowsResult:
-    """A page of rows with the columns as the caller sees them."""
+    """A page of rows with the columns as the caller sees them.
+
+    `next_cursor` is the sealed `_next` token of the following page (None on the last).
+    """
 
     dataset: DatasetInfo
     columns: tuple[Column, ...]
     page: Page
     decision: ReadDecision
+    next_cursor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class DataReader:
         datastore: DatastoreService,
         policy: ReadPolicy,
         masking_key: bytes,
+        cursor_key: CursorKey,
         sql_timeout_seconds: float,
         sql_max_rows: int,
         max_limit: int = 10_000,
@@ -64,6 +70,7 @@ class DataReader:
         self.policy = policy
         self.audit = audit
         self.masking_key = masking_key
+        self.cursor_key = cursor_key
         self.sql_timeout_seconds = sql_timeout_seconds
         self.sql_max_rows = sql_max_rows
         self.max_limit = max_limit
@@ -86,7 +93,8 @@ class DataReader:
     ) -> RowsResult:
         """One page of rows (or groups) for a Datasette-style query string."""
         info, version, decision = self._open(actor, ref)
-        spec = self._spec(version.schema, decision, query)
+        cursors = self.cursor_key.for_dataset(info.id)
+        spec = self._spec(version.schema, decision, query, cursors=cursors)
         page = self.datastore.backend.query(
             version.physical_table, version.schema.columns, spec, with_total=False
         )
@@ -100,6 +108,7 @@ class DataReader:
             columns=columns,
             page=replace(page, rows=rows),
             decision=decision,
+            next_cursor=None if page.next_after is None else cursors.seal(page.next_after),
         )
 
     def export(
@@ -189,6 +198,7 @@ class DataReader:
         query: Sequence[tuple[str, str]],
         *,
         unlimited: bool = False,
+        cursors: DatasetCursors | None = None,
     ) -> QuerySpec:
         query = [
             (k, v) for k, v in query if not (unlimited and k in ("_limit", "_offset", "_next"))
@@ -199,6 +209,7 @@ class DataReader:
             visible=decision.columns,
             max_limit=self.max_limit,
             passthrough=PASSTHROUGH,
+            cursors=cursors,
         )
         if spec.search:
             # Free text skips masked columns: matching raw values would reveal them.

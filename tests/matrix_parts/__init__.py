@@ -26,6 +26,7 @@ PARTS = (
     "telemetry",
     "ops",
     "board",
+    "ops_desk",
     "observability",
     "backup",
     "accounts",

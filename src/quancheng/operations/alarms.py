@@ -72,6 +72,8 @@ EVENT_CLEARED = "ops.alarm.cleared"
 EVENTS = (EVENT_RAISED, EVENT_ACKNOWLEDGED, EVENT_CLEARED)
 SUBJECT_KIND = "ops_alarm"
 SYSTEM_ACTOR: dict[str, Any] = {"kind": "system", "id": "ops.alarms"}
+# An alarm has at most three events (raised, acknowledged, cleared); room for more.
+MAX_HISTORY = 100
 # Rules changed by another process are seen after at most this long.
 RULE_CACHE_SECONDS = 30.0
 
@@ -165,6 +167,20 @@ class AlarmChanges:
     def to_json(self) -> dict[str, Any]:
         """The feed page's JSON."""
         return {"cursor": self.cursor, "changes": [c.to_json() for c in self.changes]}
+
+
+@dataclass(frozen=True)
+class AlarmStep:
+    """One step of an alarm's life as its ledger event tells it (for the alarm's page)."""
+
+    index: int
+    event: str
+    at: datetime
+    actor: str
+    actor_kind: str
+    reason: str
+    value: float | None
+    message: str
 
 
 # --- Webhooks --------------------------------------------------------------------------------
@@ -413,10 +429,15 @@ class AlarmEngine:
         district: str | None = None,
         department: str | None = None,
         since: datetime | None = None,
+        until: datetime | None = None,
+        rule_id: int | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> tuple[list[AlarmView], int]:
-        """Alarms, newest first, filtered; state "open" means active or acknowledged."""
+        """Alarms, newest first, filtered; state "open" means active or acknowledged.
+
+        `since` and `until` bound the time raised (`until` excluded).
+        """
         actor.require(Permission.DATA_READ)
         bad = []
         if state is not None and state not in (*STATES, "open"):
@@ -438,6 +459,10 @@ class AlarmEngine:
             query = query.where(OpsEntity.district == district)
         if since is not None:
             query = query.where(OpsAlarm.raised_at >= since)
+        if until is not None:
+            query = query.where(OpsAlarm.raised_at < until)
+        if rule_id is not None:
+            query = query.where(OpsAlarm.rule_id == rule_id)
         with self.db.reader() as s:
             if department:
                 query = query.where(OpsAlarm.department_id == _department_id(s, department))
@@ -454,6 +479,58 @@ class AlarmEngine:
         actor.require(Permission.DATA_READ)
         with self.db.reader() as s:
             return self._alarm_view(s, _get_alarm(s, alarm_id))
+
+    def history(self, actor: Principal, alarm_id: int) -> list[AlarmStep]:
+        """An alarm's steps (raised, acknowledged, cleared), oldest first, from the ledger."""
+        actor.require(Permission.DATA_READ)
+        with self.db.reader() as s:
+            _get_alarm(s, alarm_id)
+        steps = []
+        for record in self.ledger.entries(subject=alarm_subject(alarm_id), limit=MAX_HISTORY):
+            event = record.event
+            if event.get("type") not in EVENTS:
+                continue
+            details = event.get("details") or {}
+            who = event.get("actor") or {}
+            value = details.get("value")
+            at = details.get("at") or event.get("time")
+            steps.append(
+                AlarmStep(
+                    index=record.index,
+                    event=str(event["type"]).rpartition(".")[2],
+                    at=datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+                    if at
+                    else record.created_at,
+                    actor=str(who.get("id") or ""),
+                    actor_kind=str(who.get("kind") or ""),
+                    reason=str(details.get("reason") or ""),
+                    value=float(value) if isinstance(value, int | float) else None,
+                    message=str(details.get("message") or ""),
+                )
+            )
+        return steps
+
+    def writable_departments(self, actor: Principal) -> frozenset[str]:
+        """Keys of the departments whose rules and alarms the actor may change."""
+        with self.db.reader() as s:
+            return frozenset(
+                key
+                for dept_id, key in s.execute(select(Department.id, Department.key))
+                if actor.can(Permission.DATA_WRITE, department_id=dept_id)
+            )
+
+    def require_rule_writer(self, actor: Principal) -> None:
+        """Refuse (401/403) an actor who may create no rule in any department."""
+        actor.require(Permission.DATA_WRITE)
+        if not actor.is_platform_admin and actor.department_id is None:
+            actor.require(Permission.DATA_WRITE, department_id=-1)
+
+    def rule_for_edit(self, actor: Principal, rule_id: int) -> RuleView:
+        """A rule the actor may change (data:write on its department), or 403/404."""
+        with self.db.reader() as s:
+            row = _get_rule(s, rule_id, actor=actor)
+            actor.require(Permission.DATA_WRITE, department_id=row.department_id)
+            return self._rule_view(s, row)
 
     def acknowledge(self, actor: Principal, alarm_id: int) -> AlarmView:
         """An operator takes an active alarm in hand (data:write on its department)."""

@@ -471,6 +471,31 @@ class CommandDesk:
             raise NotFound(f"no schedule {schedule_id}")
         return found
 
+    def schedule_for_edit(self, actor: Principal, schedule_id: int) -> OpsSchedule:
+        """A schedule the actor may change (data:write on its department), or 403/404."""
+        actor.require(Permission.DATA_WRITE)
+        with self.db.reader() as s:
+            found = s.get(OpsSchedule, schedule_id)
+        if found is None:
+            raise NotFound(f"no schedule {schedule_id}")
+        actor.require(Permission.DATA_WRITE, department_id=found.department_id)
+        return found
+
+    def require_schedule_writer(self, actor: Principal) -> None:
+        """Refuse (401/403) an actor who may create no schedule in any department."""
+        actor.require(Permission.DATA_WRITE)
+        if not actor.is_platform_admin and actor.department_id is None:
+            actor.require(Permission.DATA_WRITE, department_id=-1)
+
+    def writable_department_ids(self, actor: Principal) -> frozenset[int]:
+        """Ids of the departments whose lamps and schedules the actor may change."""
+        with self.db.reader() as s:
+            return frozenset(
+                dept_id
+                for dept_id in s.scalars(select(Department.id))
+                if actor.can(Permission.DATA_WRITE, department_id=dept_id)
+            )
+
     def create_schedule(
         self,
         actor: Principal,

@@ -13,6 +13,7 @@ from quancheng.errors import CsrfFailed, PlatformError
 from quancheng.identity.roles import Principal
 from quancheng.web import (
     account_pages,
+    alarm_pages,
     application_pages,
     auth,
     catalog_pages,
@@ -76,6 +77,7 @@ def build_router(services: Services) -> APIRouter:
     router.include_router(harvest_pages.router)
     router.include_router(application_pages.router)
     router.include_router(ops_pages.router)
+    router.include_router(alarm_pages.router)
     router.include_router(account_pages.router)
     router.include_router(auth.router)
     return router

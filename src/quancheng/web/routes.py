@@ -22,6 +22,7 @@ from quancheng.web import (
     index_pages,
     interaction_pages,
     ledger_pages,
+    lighting_pages,
     metrics_pages,
     ops_pages,
     portal_pages,
@@ -78,6 +79,7 @@ def build_router(services: Services) -> APIRouter:
     router.include_router(application_pages.router)
     router.include_router(ops_pages.router)
     router.include_router(alarm_pages.router)
+    router.include_router(lighting_pages.router)
     router.include_router(account_pages.router)
     router.include_router(auth.router)
     return router

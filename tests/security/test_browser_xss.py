@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from quancheng.app import create_app
-from quancheng.db.models import PortalDataRequest, PortalFeedback, PortalReuse, PortalReuseEntry
+from quancheng.db.models import (
+    OpsAlarm,
+    OpsEntity,
+    PortalDataRequest,
+    PortalFeedback,
+    PortalReuse,
+    PortalReuseEntry,
+)
 from quancheng.errors import ValidationFailed
 from quancheng.sharing.model import Action
 from tests.support.browser import CHROMIUM_ARGS, chromium_path
@@ -118,6 +125,42 @@ def site(tmp_path: Path) -> Iterator[Site]:
     # administrators' user list, and a token's name on its owner's account page.
     services.identity.update_user(city.principals["admin"], "gaj_user", display_name=f"李四{IMG}")
     services.identity.issue_token(gaj, name=f"接口{SCRIPT}")
+    # The operations desk: a rule's name, an alarm's stored message, a schedule's name.
+    station = "urn:ngsi-ld:AirQualityObserved:xss-1"
+    with services.db.transaction() as s:
+        s.add(
+            OpsEntity(
+                id=station, type="AirQualityObserved", department_id=city.departments["sthjj"]
+            )
+        )
+    rule = services.alarms.create_rule(
+        env,
+        {
+            "name": f"PM2.5{SCRIPT}",
+            "entity_type": "AirQualityObserved",
+            "kind": "threshold",
+            "attribute": "PM2_5",
+            "operator": ">",
+            "threshold": 115.0,
+        },
+    )
+    with services.db.transaction() as s:
+        alarm = OpsAlarm(
+            rule_id=rule.id,
+            entity_id=station,
+            department_id=city.departments["sthjj"],
+            dedupe_key=f"rule:{rule.id}|{station}",
+            kind="threshold",
+            severity="major",
+            state="active",
+            message=SVG,
+        )
+        s.add(alarm)
+        s.flush()
+        ids["alarm"] = alarm.id
+    ids["schedule"] = services.commands.create_schedule(
+        gaj, name=f"夜间{IMG}", program={"kind": "fixed", "on": "18:30", "off": "06:00"}
+    ).id
     try:
         with served(create_app(services.settings, services=services)) as url:
             yield Site(url, ids)
@@ -147,6 +190,11 @@ MEMBER_PAGES = [
     "/sharing?tab=inbox",
     "/sharing/requests/{sharing_request}",
     "/account",
+    "/ops/alarms",
+    "/ops/alarms/{alarm}",
+    "/ops/rules",
+    "/ops/schedules",
+    "/ops/schedules/{schedule}",
 ]
 ADMIN_PAGES = ["/users"]
 # Pages on which a payload must be readable as text (escaped, not dropped).
@@ -159,6 +207,10 @@ SHOWN = {
     "/sharing/requests/{sharing_request}": [IMG, SCRIPT],
     "/account": [SCRIPT],
     "/users": [IMG],
+    "/ops/alarms/{alarm}": [SCRIPT, SVG],
+    "/ops/rules": [SCRIPT],
+    "/ops/schedules": [IMG],
+    "/ops/schedules/{schedule}": [IMG],
 }
 
 

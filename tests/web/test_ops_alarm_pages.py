@@ -288,3 +288,20 @@ def test_rules_in_english_and_read_only_for_others(client: TestClient, city: Sma
     assert "/ops/rules/new" in html and "data-edit" not in html
     assert steward.get(f"/ops/rules/{seeded.rule_id}/edit").status_code == 403
     assert csrf_token(steward.get("/ops/rules/new").text)
+
+
+def test_the_big_screen_and_the_desk_pages_link_to_each_other(
+    client: TestClient, city: SmallCity
+) -> None:
+    web = browser(client)
+    login(web, "gaj_user")
+    desk = ("/ops/alarms", "/ops/rules", "/ops/schedules", "/ops/commands")
+    screen = web.get("/ops").text
+    assert all(f'<a href="{path}">' in screen for path in desk)
+    for path in desk:
+        html = web.get(path).text
+        nav = re.search(r'<nav class="portal-nav ops-nav".*?</nav>', html, re.S)
+        assert nav and '<a href="/ops">' in nav[0], path
+        assert f'<a href="{path}" aria-current="page">' in nav[0], path
+        # The breadcrumb leads back to the big screen as well.
+        assert '<a href="/ops">城市运行中心</a>' in html, path

@@ -83,7 +83,8 @@ def test_the_schedule_list_and_plan_in_chinese_and_english(
     web.get("/lang/en")
     english = web.get(f"/ops/schedules/{seeded.schedule_id}?from={TUESDAY}").text
     assert "Plan of the coming nights" in english and "Switch on" in english
-    assert "Lighting schedules" in web.get("/ops/schedules").text
+    english_list = web.get("/ops/schedules").text
+    assert "Lighting schedules" in english_list and "Monday, Tuesday" in english_list
 
 
 def _schedule_form(token: str, **changes: str | list[str]) -> dict[str, str | list[str]]:

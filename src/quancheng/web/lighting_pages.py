@@ -146,7 +146,8 @@ def _program(web: Web, program: dict[str, Any]) -> str:
 def _calendar(web: Web, calendar: dict[str, Any]) -> str:
     parts = []
     if "weekdays" in calendar:
-        parts.append("、".join(web.gettext(WEEKDAYS[d]) for d in calendar["weekdays"]))
+        separator = ", " if web.english else "、"
+        parts.append(separator.join(web.gettext(WEEKDAYS[d]) for d in calendar["weekdays"]))
     if "dates" in calendar:
         parts.append(", ".join(calendar["dates"]))
     if "from" in calendar or "to" in calendar:

@@ -78,3 +78,12 @@ def test_catalogues_compile_in_memory_and_translate() -> None:
     assert translations("zh_CN").gettext("Data catalog") == "数据目录"
     assert translations("zh_CN").gettext("Unconditional sharing") == "无条件共享"
     assert translations("en").gettext("Data catalog") == "Data catalog"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_message_is_in_the_catalogue_twice(locale: str) -> None:
+    # Two entries of one msgid (two branches adding the same word) load silently, the later
+    # one winning: the earlier translation would be dead text that reviewers still read.
+    path = WEB / "translations" / locale / "LC_MESSAGES" / "messages.po"
+    ids = re.findall(r'^msgid "(.+)"$', path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []

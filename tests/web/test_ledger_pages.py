@@ -100,7 +100,7 @@ def test_events_are_labelled_in_china_time_with_people_named_as_the_event_names_
     assert moment.strftime("%Y-%m-%d %H:%M") in history
     assert created.event["time"][:16].replace("T", " ") not in history
     assert "目录资源 " + entry.code in history
-    for label in ("事件类型", "操作者", "对象", "详细信息", "状态", "部门"):
+    for label in ("事件类型", "操作者", "对象", "详情", "状态", "部门"):
         assert label in page
     assert "创建目录" in page and moment.strftime("%Y-%m-%d %H:%M") in page
     web.get("/lang/en")

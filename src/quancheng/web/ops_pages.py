@@ -75,7 +75,6 @@ def _labels(web: Web) -> dict[str, str]:
         "clusters": _("Lamp clusters"),
         "acknowledge": _("Acknowledge"),
         "acknowledged": _("Acknowledged"),
-        "active": _("Active"),
         "no_alarms": _("No open alarms."),
         "live": _("Live"),
         "polling": _("Refreshing every few seconds"),

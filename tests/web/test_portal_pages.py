@@ -397,3 +397,39 @@ def test_downloads_work_for_a_visitor_when_the_internal_catalog_is_closed(
             assert client.get(f"/api/v1/datasets/{entry_id}").status_code == 404
     finally:
         services.close()
+
+
+BREADCRUMB = re.compile(r'<nav class="breadcrumb"[^>]*>(.*?)</nav>', re.S)
+
+
+def test_every_open_page_starts_its_breadcrumb_at_the_portal_home(
+    web: TestClient, city: SmallCity, air: int
+) -> None:
+    """Regression: /open/requests/new and /open/index started at 首页, dataset pages at 数据开放."""
+    from tests.web.support import login
+
+    login(web, "admin")
+    sections = {
+        "/open/datasets": None,
+        f"/open/datasets/{air}": "/open/datasets",
+        f"/open/datasets/{air}/feedback": "/open/datasets",
+        "/open/departments": None,
+        "/open/departments/sthjj": "/open/departments",
+        "/open/developers": None,
+        "/open/index": None,
+        "/open/requests": None,
+        "/open/requests/new": "/open/requests",
+        "/open/reuses": None,
+        "/open/reuses/new": "/open/reuses",
+        "/open/moderation": None,
+    }
+    for path, section in sections.items():
+        response = web.get(path)
+        assert response.status_code == 200, path
+        crumbs = BREADCRUMB.search(response.text)
+        assert crumbs, path
+        links = re.findall(r'<a href="([^"]+)"', crumbs.group(1))
+        assert links[0] == "/open", (path, links)
+        assert text_of(crumbs.group(1)).strip().startswith("数据开放 ›"), path
+        if section:
+            assert links[1] == section, (path, links)

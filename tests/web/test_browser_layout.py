@@ -19,6 +19,16 @@ pytestmark = pytest.mark.browser
 
 STAFF = {"width": 1366, "height": 768}
 
+# Where each main-nav link sits: its text, its right edge and its top, against the nav's right.
+NAV_BOXES = """() => {
+  const nav = document.querySelector('.main-nav-inner');
+  const right = nav.getBoundingClientRect().right;
+  return [...nav.querySelectorAll('a')].map(a => {
+    const box = a.getBoundingClientRect();
+    return {text: a.textContent.trim(), right: box.right, top: box.top, limit: right};
+  });
+}"""
+
 # Whether the element drawn at the middle of `selector` is that element (nothing lies over it).
 ON_TOP = """(selector) => {
   const target = document.querySelector(selector);
@@ -49,7 +59,9 @@ def log_in(page: Any, url: str, username: str) -> None:
     page.locator(".user-chip").wait_for()
 
 
-def test_an_administrator_sees_every_field_of_a_short_form_at_1366(staff_site: str) -> None:
+def test_an_administrator_sees_the_whole_menu_and_every_field_of_a_short_form_at_1366(
+    staff_site: str,
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -61,6 +73,15 @@ def test_an_administrator_sees_every_field_of_a_short_form_at_1366(staff_site: s
             # A refused form answers 422, which Chromium logs; only script errors count here.
             page.on("pageerror", lambda e: problems.append(str(e)))
             log_in(page, staff_site, "admin")
+
+            # Regression: in English "Developer API" was cut to "De…" past the nav's edge.
+            for lang in ("zh_CN", "en"):
+                page.goto(f"{staff_site}/lang/{lang}?next=/")
+                links = page.evaluate(NAV_BOXES)
+                assert len(links) >= 12, links  # an administrator's longest menu
+                assert all(a["right"] <= a["limit"] + 0.5 for a in links), (lang, links)
+                assert len({round(a["top"]) for a in links}) == 1, (lang, links)
+            page.goto(f"{staff_site}/lang/zh_CN?next=/")
 
             # Regression: the sticky 提交需求 bar lay over 说明 and its error after a failed send.
             page.goto(f"{staff_site}/open/requests/new")

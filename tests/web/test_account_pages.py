@@ -198,6 +198,13 @@ def test_the_platform_finds_any_user_and_a_refused_change_says_why(
     refused = post(admin, "/users/citizen", {"role": "data_steward", "display_name": ""}, "/users")
     assert refused.status_code == 422
     assert "请改为新建账号" in refused.text
+    # The refused user's panel stays open, in a full-width row of its own under theirs.
+    panel = re.search(
+        r'<tr class="user-manage is-open" id="manage-citizen"[^>]*>\s*<td colspan="7">',
+        refused.text,
+    )
+    assert panel, "the panel of the refused change should be open under its row"
+    assert refused.text.count("user-manage is-open") == 1
     assert SESSION_COOKIE in admin.cookies
 
     # A refused password reset shows on that user's row, opened, not on the new-user form;
@@ -209,8 +216,8 @@ def test_the_platform_finds_any_user_and_a_refused_change_says_why(
     )
     assert weak.status_code == 422
     assert rows(weak.text) == {"citizen"}
-    row = weak.text.split('<tr data-user="citizen">')[1].split("</tr>")[0]
-    assert "<details open>" in row and 'class="field-error"' in row
+    panel = weak.text.split('data-manage="citizen"')[1].split("</tr>")[0]
+    assert 'class="user-manage is-open"' in weak.text and 'class="field-error"' in panel
     new_user_form = weak.text.split('id="new-user"')[1]
     assert "field-error" not in new_user_form and 'aria-invalid="true"' not in new_user_form
     assert 'href="/lang/en?next=%2Fusers%3Fpage%3D2"' in weak.text

@@ -29,6 +29,12 @@ NAV_BOXES = """() => {
   });
 }"""
 
+# The users' rows: height and the width of every cell.
+USER_ROWS = """() => [...document.querySelectorAll('tr[data-user]')].map(r => [
+  Math.round(r.getBoundingClientRect().height),
+  [...r.cells].map(c => Math.round(c.getBoundingClientRect().width)),
+])"""
+
 # Whether the element drawn at the middle of `selector` is that element (nothing lies over it).
 ON_TOP = """(selector) => {
   const target = document.querySelector(selector);
@@ -59,9 +65,7 @@ def log_in(page: Any, url: str, username: str) -> None:
     page.locator(".user-chip").wait_for()
 
 
-def test_an_administrator_sees_the_whole_menu_and_every_field_of_a_short_form_at_1366(
-    staff_site: str,
-) -> None:
+def test_an_administrator_sees_the_whole_menu_forms_and_tables_at_1366(staff_site: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -92,6 +96,19 @@ def test_an_administrator_sees_the_whole_menu_and_every_field_of_a_short_form_at
                 assert page.evaluate(ON_TOP, field), f"something covers {field}"
             page.screenshot(path=str(ARTIFACTS / "request-new-1366.png"))
 
+            # Regression: opening one user's 管理 panel squeezed every row's columns.
+            page.goto(f"{staff_site}/users")
+            closed = page.evaluate(USER_ROWS)
+            page.click('tr[data-user="gaj_user"] .user-manage-link')
+            panel = page.locator('tr[data-manage="gaj_user"]')
+            expect(panel).to_be_visible()
+            expect(page.locator('tr[data-manage="gaj_steward"]')).to_be_hidden()
+            assert page.evaluate(USER_ROWS) == closed
+            assert (
+                panel.bounding_box()["width"]
+                >= 0.9 * page.locator(".user-table").bounding_box()["width"]
+            )  # type: ignore[index]
+            page.screenshot(path=str(ARTIFACTS / "users-manage-1366.png"))
         finally:
             chromium.close()
     assert problems == []

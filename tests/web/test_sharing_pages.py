@@ -555,3 +555,21 @@ def test_the_history_names_people_and_departments_not_their_keys(
     assert "gaj_steward" not in history and "· gaj<" not in history
     assert "王警官 · Jinan Public Security Bureau" in unescape(english)
     assert "System" in grant.split("History", 1)[1]
+
+
+def test_a_request_without_an_entry_sends_the_user_to_the_catalog(
+    client: TestClient, city: SmallCity
+) -> None:
+    """Regression: /sharing/new without ?dataset= was a bare 400 请求有误."""
+    consumer = browser(client)
+    login(consumer, "gaj_user")
+    text = page(consumer, "/sharing/new")
+    assert "<h1>申请共享数据</h1>" in text
+    assert "请先在数据目录中找到所需目录" in text
+    assert re.search(r'<form[^>]*action="/catalog" method="get"', text)
+    assert 'href="/catalog?sharing_type=conditional"' in text
+    assert "请求有误" not in text
+    # Still only for those who may request: a member of the public is refused as before.
+    public = browser(client)
+    login(public, "citizen")
+    assert public.get("/sharing/new").status_code == 403

@@ -284,7 +284,8 @@ def new_request(web: WebDep, dataset: int | None = None) -> Response:
     """The request form for a conditional entry, or the subscription form for an open one."""
     web.principal.require(Permission.SHARING_REQUEST)
     if dataset is None:
-        raise BadRequest("name the catalog entry to request", code="dataset_required")
+        # Reached from a menu or a bookmark: send the user to the catalog to pick an entry.
+        return web.page("sharing_choose.html")
     return _request_form(web, dataset)
 
 

@@ -45,6 +45,22 @@ ON_TOP = """(selector) => {
 }"""
 
 
+# Every category axis of the page's charts: how many labels it has, shows, and how it fits them.
+CATEGORY_AXES = """() => [...document.querySelectorAll('[data-chart]')].flatMap(el => {
+  const chart = window.echarts && window.echarts.getInstanceByDom(el);
+  if (!chart) { return []; }
+  const model = chart.getModel();
+  return ['xAxis', 'yAxis'].map(kind => model.getComponent(kind, 0))
+    .filter(axis => axis && axis.axis.type === 'category')
+    .map(axis => ({
+      chart: el.dataset.chart,
+      labels: axis.axis.scale.getOrdinalMeta().categories.length,
+      shown: axis.axis.getViewLabels().length,
+      overflow: axis.get('axisLabel').overflow,
+    }));
+})"""
+
+
 @pytest.fixture
 def staff_site(tmp_path: Path) -> Iterator[str]:
     """A small city with a sharing request, so the scorecards have a chart."""
@@ -109,6 +125,16 @@ def test_an_administrator_sees_the_whole_menu_forms_and_tables_at_1366(staff_sit
                 >= 0.9 * page.locator(".user-table").bounding_box()["width"]
             )  # type: ignore[index]
             page.screenshot(path=str(ARTIFACTS / "users-manage-1366.png"))
+            # Regression: category charts skipped half their labels and cut long ones short
+            # ("Coordination by the author…" on the scorecards).
+            for path in ("/governance", "/"):
+                page.goto(staff_site + path)
+                page.locator("[data-chart] canvas").first.wait_for()
+                axes = page.evaluate(CATEGORY_AXES)
+                assert axes, path
+                for axis in axes:
+                    assert axis["shown"] == axis["labels"], (path, axis)
+                    assert axis["overflow"] == "break", (path, axis)
         finally:
             chromium.close()
     assert problems == []

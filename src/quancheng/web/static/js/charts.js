@@ -8,13 +8,39 @@
   var FONT = '-apple-system, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", ' +
     '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif';
 
-  function barOptions(chart, series, horizontal) {
+  // Roughly how wide a label is drawn at 12px: a CJK glyph is a full em, Latin about half.
+  function textWidth(text) {
+    var width = 0;
+    for (var i = 0; i < text.length; i += 1) {
+      width += text.charCodeAt(i) > 0x2e80 ? 12 : 7;
+    }
+    return width;
+  }
+
+  // Bars stand up while every label fits under its own bar; otherwise they lie down, one row
+  // per label, so no label is skipped or cut (ECharts hides the ones that would overlap).
+  function lieDown(labels, width) {
+    var slot = width / Math.max(1, labels.length);
+    return labels.some(function (label) {
+      return textWidth(String(label)) > slot - 8;
+    });
+  }
+
+  function barOptions(chart, series, horizontal, width) {
     var category = {
       type: "category",
       data: horizontal ? chart.labels.slice().reverse() : chart.labels,
       axisTick: { show: false },
       axisLine: { lineStyle: { color: "#c9d2e0" } },
-      axisLabel: { color: "#3b4658", fontSize: 12, width: 160, overflow: "truncate" },
+      // Every label, wrapped onto a second line when long rather than cut.
+      axisLabel: {
+        color: "#3b4658",
+        fontSize: 12,
+        interval: 0,
+        width: horizontal ? Math.max(96, Math.min(240, Math.round(width * 0.4))) : undefined,
+        overflow: "break",
+        lineHeight: 14,
+      },
     };
     var value = {
       type: "value",
@@ -117,28 +143,30 @@
       if (!chart || !chart.values || !chart.values.length) {
         return;
       }
-      if (kind === "departments") {
-        // One row per department: the box grows with the list instead of stretching bars.
-        element.style.height = Math.max(180, chart.values.length * 34 + 40) + "px";
-      }
       // The figure shows the chart box (and hides the plain list) before ECharts measures it.
       var figure = element.closest("figure");
       if (figure) {
         figure.classList.add("is-live");
+      }
+      var horizontal = kind === "departments" ||
+        (kind !== "sharing" && kind !== "usage" && lieDown(chart.labels, element.clientWidth));
+      if (horizontal) {
+        // One row per label: the box grows with the list instead of squeezing the bars.
+        element.style.height = Math.max(180, chart.values.length * 34 + 40) + "px";
       }
       var instance = window.echarts.init(element, null, { renderer: "canvas" });
       var options = kind === "sharing"
         ? pieOptions(chart, data.series, element.clientWidth < 420)
         : kind === "usage"
           ? lineOptions(chart, data.series)
-          : barOptions(chart, data.series, kind === "departments");
+          : barOptions(chart, data.series, horizontal, element.clientWidth);
       options.color = options.color || PALETTE;
       instance.setOption(options);
       instance.on("click", function (params) {
-        var index = kind === "departments"
+        var index = horizontal
           ? chart.labels.length - 1 - params.dataIndex
           : params.dataIndex;
-        if (chart.links[index]) {
+        if (chart.links && chart.links[index]) {
           window.location.href = chart.links[index];
         }
       });

@@ -91,6 +91,14 @@ def test_a_visitor_draws_a_chart_of_a_grouped_query_on_a_phone(site: Site) -> No
             expect(page.locator("#portal-chart")).to_have_attribute("data-drawn", "pie")
             expect(page.locator("#chart-status")).to_have_text("")
             page.screenshot(path=str(ARTIFACTS / "portal-chart.png"), full_page=True)
+
+            # Regression: /open/index was 413px wide on a phone, its tables wrapping names
+            # two or three characters a line.
+            page.goto(f"{site.url}/open/index")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            names = page.locator(".index-table th[scope=row]")
+            expect(names.first).to_be_visible()
+            assert names.first.bounding_box()["width"] >= 140  # type: ignore[index]
         finally:
             chromium.close()
 

@@ -73,6 +73,12 @@ def test_a_visitor_draws_a_chart_of_a_grouped_query_on_a_phone(site: Site) -> No
             expect(page.locator("h1")).to_contain_text("空气质量小时监测数据")
             expect(page.locator("#preview table")).to_contain_text("省种子仓库")
 
+            # Regression: the chart area was ~400px of blank space until 绘制 was pressed.
+            # It draws the counts per station at once, and the page fits the phone.
+            expect(page.locator("#portal-chart")).to_have_attribute("data-drawn", "bar")
+            expect(page.locator("#cb-group option:checked")).to_have_text("监测站点")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
             page.select_option("#cb-type", "bar")
             page.select_option("#cb-group", label="监测站点")
             page.select_option("#cb-agg", "avg")

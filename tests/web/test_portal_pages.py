@@ -433,3 +433,17 @@ def test_every_open_page_starts_its_breadcrumb_at_the_portal_home(
         assert text_of(crumbs.group(1)).strip().startswith("数据开放 ›"), path
         if section:
             assert links[1] == section, (path, links)
+
+
+def test_the_quick_chart_starts_on_a_repeating_column_and_otherwise_says_what_to_do(
+    web: TestClient, city: SmallCity, air: int, tmp_path: Path
+) -> None:
+    """Regression: it started on the first column (a unique id) and showed a blank box."""
+    page = web.get(f"/open/datasets/{air}").text
+    assert re.search(r'<option value="[^"]+" selected>监测站点</option>', page)
+    assert '"default_group":' in page
+    unique = publish(city.services, city.principals["env_steward"], "sthjj", name="站点名录")
+    load(city, unique, tmp_path, "站点编号,站点名称\nS1,甲\nS2,乙\nS3,丙\n")
+    page = web.get(f"/open/datasets/{unique}").text
+    assert " selected>" not in page.split('id="cb-group"')[1].split("</select>")[0]
+    assert "请选择分类字段，再点击“绘制”。</p>" in page

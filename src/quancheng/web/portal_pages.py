@@ -34,6 +34,7 @@ from quancheng.identity.roles import Principal
 from quancheng.identity.service import find_department
 from quancheng.opendata.ckan import LICENSE_OF, LICENSES, slug
 from quancheng.opendata.dcat import RDF_FORMATS
+from quancheng.opendata.quickchart import default_category
 from quancheng.web import labels
 from quancheng.web.i18n import N_
 from quancheng.web.interaction_pages import KINDS as REUSE_KIND_LABELS
@@ -422,6 +423,9 @@ def portal_dataset(entry_id: int, web: WebDep) -> Response:
         "rows_url": f"/api/v1/datasets/{entry.id}/rows",
         "columns": [{"name": c.name, "label": c.label} for c in columns],
         "numeric": [{"name": c.name, "label": c.label} for c in columns if c.type in _NUMERIC],
+        # Drawn as the page loads: counts per category, when the preview shows one that repeats.
+        "default_group": default_category(preview.columns, preview.page.rows) if preview else None,
+        "hint": web.gettext("Choose a category column and press Draw."),
         "series": web.gettext("Value"),
         "empty": web.gettext("No rows to draw."),
         "failed": web.gettext("The chart could not be drawn."),

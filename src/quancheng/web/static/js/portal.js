@@ -19,7 +19,21 @@
     });
   }
 
-  function chartOptions(type, labels, values, series) {
+  // Roughly how wide a label is drawn at 12px: a CJK glyph is a full em, Latin about half.
+  function textWidth(text) {
+    var width = 0;
+    for (var i = 0; i < text.length; i += 1) {
+      width += text.charCodeAt(i) > 0x2e80 ? 12 : 7;
+    }
+    return width;
+  }
+
+  function labelsFit(labels, width) {
+    var slot = width / Math.max(1, labels.length);
+    return labels.every(function (label) { return textWidth(label) <= slot - 8; });
+  }
+
+  function chartOptions(type, labels, values, series, width) {
     var base = {
       textStyle: { fontFamily: FONT },
       // HTML tooltips carry inline styles, which the CSP refuses: draw them on the canvas.
@@ -35,9 +49,28 @@
       return base;
     }
     base.grid = { left: 8, right: 24, top: 24, bottom: 8, containLabel: true };
-    base.xAxis = { type: "category", data: labels, axisLabel: { width: 120, overflow: "truncate" } };
-    base.yAxis = { type: "value" };
-    base.series = [{ name: series, type: type, data: values, smooth: type === "line" }];
+    // Every label is shown: bars lie down (one row each) when the labels do not fit under them,
+    // a line's labels turn aslant.
+    var fit = labelsFit(labels, width);
+    var horizontal = type === "bar" && !fit;
+    var category = {
+      type: "category",
+      data: horizontal ? labels.slice().reverse() : labels,
+      axisLabel: {
+        interval: 0,
+        rotate: fit || horizontal ? 0 : 45,
+        width: horizontal ? Math.max(96, Math.min(200, Math.round(width * 0.4))) : 120,
+        overflow: "break",
+        lineHeight: 14,
+      },
+    };
+    base.xAxis = horizontal ? { type: "value" } : category;
+    base.yAxis = horizontal ? category : { type: "value" };
+    base.series = [{
+      name: series, type: type, data: horizontal ? values.slice().reverse() : values,
+      smooth: type === "line",
+    }];
+    base.horizontal = horizontal;
     return base;
   }
 
@@ -80,16 +113,27 @@
           var values = body.rows.map(function (r) { return r[alias]; });
           if (!labels.length) { status.textContent = texts.empty; }
           if (!window.echarts) { status.textContent = texts.failed; return; }
+          var type = form.elements.type.value;
+          // The box takes its height once there is a chart to show; lying bars get a row each.
+          box.setAttribute("data-drawn", type);
+          var options = chartOptions(type, labels, values, texts.series, box.clientWidth);
+          box.style.height = options.horizontal ? Math.max(240, labels.length * 30 + 60) + "px" : "";
+          delete options.horizontal;
           if (!chart) {
             chart = window.echarts.init(box, null, { renderer: "canvas" });
             window.addEventListener("resize", function () { chart.resize(); });
           }
-          var type = form.elements.type.value;
-          chart.setOption(chartOptions(type, labels, values, texts.series), true);
-          box.setAttribute("data-drawn", type);
+          chart.resize();
+          chart.setOption(options, true);
         })
         .catch(function () { status.textContent = texts.failed; });
     });
+
+    // A column whose values repeat (chosen by the server from the preview) is drawn at once;
+    // without one the status line says what to do, and the empty box takes no room.
+    if (texts.default_group) {
+      form.requestSubmit();
+    }
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -133,7 +133,7 @@ RULE_MESSAGES: dict[tuple[str, str], str] = {
 }
 
 
-def _label(web: Web, table: dict[str, str], value: str | None) -> str:
+def label(web: Web, table: dict[str, str], value: str | None) -> str:
     """A value's label in the page's language (the value itself if unknown)."""
     if not value:
         return "—"
@@ -141,11 +141,20 @@ def _label(web: Web, table: dict[str, str], value: str | None) -> str:
     return web.gettext(msgid) if msgid else value
 
 
-def _district(web: Web, code: str) -> str:
+def district_label(web: Web, code: str) -> str:
+    """A district's name in the page's language (its code if unknown)."""
     found = DISTRICT_BY_CODE.get(code)
     if found is None:
         return code or "—"
     return found.name_en if web.english else found.name
+
+
+def own_department_key(web: Web) -> str:
+    """The key of the viewer's department, what a new rule or schedule belongs to by default."""
+    for d in web.services.identity.list_departments():
+        if d.id == web.principal.department_id:
+            return d.key
+    return ""
 
 
 def alarm_text(web: Web, alarm: AlarmView) -> str:
@@ -157,20 +166,20 @@ def alarm_text(web: Web, alarm: AlarmView) -> str:
         word = web.gettext(N_("value"))
         return f"{alarm.rule_name} ({word} {alarm.value:g})"
     cause = alarm.dedupe_key.partition("|")[0].partition(":")[2]
-    return _label(web, CAUSES, cause) if cause in CAUSES else alarm.message
+    return label(web, CAUSES, cause) if cause in CAUSES else alarm.message
 
 
 def _helpers(web: Web) -> dict[str, Any]:
     """Label functions the alarm and rule templates share."""
     return {
         "alarm_text": lambda a: alarm_text(web, a),
-        "state_label": lambda v: _label(web, ALARM_STATES, v),
-        "severity_label": lambda v: _label(web, SEVERITY_LABELS, v),
-        "type_label": lambda v: _label(web, ENTITY_TYPE_LABELS, v),
-        "kind_label": lambda v: _label(web, KIND_LABELS, v),
-        "district_label": lambda v: _district(web, v),
+        "state_label": lambda v: label(web, ALARM_STATES, v),
+        "severity_label": lambda v: label(web, SEVERITY_LABELS, v),
+        "type_label": lambda v: label(web, ENTITY_TYPE_LABELS, v),
+        "kind_label": lambda v: label(web, KIND_LABELS, v),
+        "district_label": lambda v: district_label(web, v),
         "department_label": _department_names(web),
-        "field_label": lambda v: _label(web, RULE_FIELDS, v),
+        "field_label": lambda v: label(web, RULE_FIELDS, v),
         "districts": DISTRICTS,
     }
 
@@ -265,8 +274,8 @@ def alarm_page(alarm_id: int, web: WebDep) -> Response:
         alarm=alarm,
         history=history,
         may_change=may_change,
-        event_label=lambda v: _label(web, EVENTS, v),
-        reason_label=lambda v: _label(web, REASONS, v),
+        event_label=lambda v: label(web, EVENTS, v),
+        reason_label=lambda v: label(web, REASONS, v),
         **_helpers(web),
     )
 
@@ -422,11 +431,11 @@ def _rule_form(
         values=values,
         problem=problem,
         department_options=[(d.key, web.name_of(d)) for d in departments],
-        type_options=[(t, _label(web, ENTITY_TYPE_LABELS, t)) for t in ENTITY_TYPES],
-        kind_options=[(k, _label(web, KIND_LABELS, k)) for k in KINDS],
+        type_options=[(t, label(web, ENTITY_TYPE_LABELS, t)) for t in ENTITY_TYPES],
+        kind_options=[(k, label(web, KIND_LABELS, k)) for k in KINDS],
         operator_options=[("", "—"), *((o, o) for o in OPERATORS)],
-        severity_options=[(v, _label(web, SEVERITY_LABELS, v)) for v in SEVERITIES],
-        district_options=[(d.code, _district(web, d.code)) for d in DISTRICTS],
+        severity_options=[(v, label(web, SEVERITY_LABELS, v)) for v in SEVERITIES],
+        district_options=[(d.code, district_label(web, d.code)) for d in DISTRICTS],
         **_helpers(web),
     )
 
@@ -436,12 +445,7 @@ def new_rule(web: WebDep) -> Response:
     """The form of a new alarm rule."""
     web.services.alarms.require_rule_writer(web.principal)
     values = _rule_values(None)
-    own = [
-        d.key
-        for d in web.services.identity.list_departments()
-        if d.id == web.principal.department_id
-    ]
-    values["department"] = own[0] if own else ""
+    values["department"] = own_department_key(web)
     return _rule_form(web, rule=None, values=values)
 
 

@@ -20,7 +20,8 @@ from quancheng.db.models import OpsCommand, OpsSchedule
 from quancheng.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from quancheng.operations.commands import COMMAND_STATES, SOURCES
 from quancheng.operations.lighting import Step
-from quancheng.operations.simulator import DISTRICT_BY_CODE, DISTRICTS
+from quancheng.operations.simulator import DISTRICTS
+from quancheng.web.alarm_pages import district_label, label, own_department_key
 from quancheng.web.i18n import N_
 from quancheng.web.listing import Listing
 from quancheng.web.render import FLASHES, FormDep, Web, WebDep, form_problem, form_text
@@ -97,20 +98,6 @@ SCHEDULE_MESSAGES: dict[str, str] = {
 }
 
 
-def _label(web: Web, table: dict[str, str], value: str | None) -> str:
-    if not value:
-        return "—"
-    msgid = table.get(value)
-    return web.gettext(msgid) if msgid else value
-
-
-def _district(web: Web, code: str) -> str:
-    found = DISTRICT_BY_CODE.get(code)
-    if found is None:
-        return code or "—"
-    return found.name_en if web.english else found.name
-
-
 def _department_names(web: Web) -> dict[int, str]:
     return {d.id: web.name_of(d) for d in web.services.identity.list_departments()}
 
@@ -121,7 +108,7 @@ def _level(value: float | None) -> str:
 
 def _target(web: Web, target: dict[str, Any]) -> str:
     if "district" in target:
-        return _district(web, str(target["district"]))
+        return district_label(web, str(target["district"]))
     if "group" in target:
         return str(target["group"])
     return web.gettext(N_("Every lamp of the department"))
@@ -162,11 +149,11 @@ def _helpers(web: Web) -> dict[str, Any]:
         "target_label": lambda t: _target(web, t),
         "program_label": lambda p: _program(web, p),
         "calendar_label": lambda c: _calendar(web, c),
-        "action_label": lambda v: _label(web, ACTIONS, v),
-        "command_state_label": lambda v: _label(web, COMMAND_STATE_LABELS, v),
-        "source_label": lambda v: _label(web, SOURCE_LABELS, v),
+        "action_label": lambda v: label(web, ACTIONS, v),
+        "command_state_label": lambda v: label(web, COMMAND_STATE_LABELS, v),
+        "source_label": lambda v: label(web, SOURCE_LABELS, v),
         "level": _level,
-        "field_label": lambda v: _label(web, SCHEDULE_FIELDS, v),
+        "field_label": lambda v: label(web, SCHEDULE_FIELDS, v),
     }
 
 
@@ -381,7 +368,7 @@ def _schedule_form(
         values=values,
         problem=problem,
         department_options=[(d.key, web.name_of(d)) for d in departments],
-        district_options=[(d.code, _district(web, d.code)) for d in DISTRICTS],
+        district_options=[(d.code, district_label(web, d.code)) for d in DISTRICTS],
         weekdays=[(str(n), web.gettext(msgid)) for n, msgid in enumerate(WEEKDAYS)],
         **_helpers(web),
     )
@@ -392,12 +379,7 @@ def new_schedule(web: WebDep) -> Response:
     """The form of a new lighting schedule."""
     web.services.commands.require_schedule_writer(web.principal)
     values = _schedule_values(None)
-    own = [
-        d.key
-        for d in web.services.identity.list_departments()
-        if d.id == web.principal.department_id
-    ]
-    values["department"] = own[0] if own else ""
+    values["department"] = own_department_key(web)
     return _schedule_form(web, schedule=None, values=values)
 
 

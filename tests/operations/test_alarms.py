@@ -292,6 +292,38 @@ def test_streetlight_failure_flags_and_statuses_need_no_rule(
     assert all_alarms(engine, city, state="open") == []
 
 
+def test_a_lamp_reporting_a_flag_and_its_status_has_one_alarm(
+    engine: AlarmEngine, services: Services, city: SmallCity
+) -> None:
+    # Regression: a failed lamp raised 灯具故障 (lampFailure) and 灯具损坏 (defectiveLamp),
+    # two alarms of one fault on the operators' screen.
+    add_entity(services, city, LAMP, type=STREETLIGHT, dept="gaj")
+
+    def lamp(attribute: str, value: bool | str, at: datetime) -> Observation:
+        return obs(city, LAMP, attribute, value, at, type=STREETLIGHT, dept="gaj")
+
+    # The status arrives first in the batch, the flag after it: still the flag's alarm only.
+    engine.observe(
+        [lamp("status", "defectiveLamp", minutes(0)), lamp("lampFailure", True, minutes(0))]
+    )
+    [alarm] = all_alarms(engine, city, state="open")
+    assert alarm.dedupe_key == f"flag:lampFailure|{LAMP}"
+    engine.observe([lamp("status", "defectiveLamp", minutes(1))])  # the flag's alarm is open
+    assert len(all_alarms(engine, city, state="open")) == 1
+    # Another fault of the same lamp is its own alarm.
+    engine.observe([lamp("status", "brokenLantern", minutes(2))])
+    assert {a.dedupe_key for a in all_alarms(engine, city, state="open")} == {
+        f"flag:lampFailure|{LAMP}",
+        f"status:brokenLantern|{LAMP}",
+    }
+    # Repaired, the flag clears; a status still reported defective raises its own alarm.
+    engine.observe([lamp("lampFailure", False, minutes(3)), lamp("status", "ok", minutes(3))])
+    assert all_alarms(engine, city, state="open") == []
+    engine.observe([lamp("status", "defectiveLamp", minutes(4))])
+    [alone] = all_alarms(engine, city, state="open")
+    assert alone.dedupe_key == f"status:defectiveLamp|{LAMP}"
+
+
 def test_a_flag_rule_raises_and_clears(
     engine: AlarmEngine, services: Services, city: SmallCity
 ) -> None:

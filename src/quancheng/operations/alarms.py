@@ -1,7 +1,9 @@
 """Rules and alarms: thresholds, offline devices and failure flags.
 
 Rules live in `ops_rules`; alarms in `ops_alarms` with one open alarm (active or acknowledged)
-per dedupe key ("rule:7|urn:…", "flag:lampFailure|urn:…", "status:defectiveLamp|urn:…").
+per dedupe key ("rule:7|urn:…", "flag:lampFailure|urn:…", "status:defectiveLamp|urn:…"). A
+lamp reporting a failure flag and the matching status (lampFailure and defectiveLamp) has one
+alarm, the flag's: the status raises its own only when no flag stands for it.
 Threshold durations are timed from observation timestamps and kept in memory per (rule,
 entity): after a restart a condition that was already holding starts its timer again at the
 next observation, so an alarm is late rather than raised on a guess. Every raise,
@@ -65,6 +67,13 @@ STATES = (ACTIVE, ACKNOWLEDGED, CLEARED)
 OPEN_STATES = (ACTIVE, ACKNOWLEDGED)
 # Streetlight `status` values (Smart Data Models) that mean the lamp needs a visit.
 FAILURE_STATUSES = ("defectiveLamp", "columnIssue", "brokenLantern")
+# The status a controller's failure flag (TALQ) is reported as in the maintenance vocabulary:
+# a lamp reporting both is one fault, and the flag's alarm (the more precise) stands for it.
+STATUS_OF_FLAG = {
+    "lampFailure": "defectiveLamp",
+    "relayFailure": "columnIssue",
+    "supplyLoss": "columnIssue",
+}
 BUILTIN_SEVERITY = "major"
 EVENT_RAISED = "ops.alarm.raised"
 EVENT_ACKNOWLEDGED = "ops.alarm.acknowledged"
@@ -756,6 +765,7 @@ class AlarmEngine:
         )
         with self.db.reader() as s:
             open_keys = set(s.scalars(open_query))
+        decisions = _one_alarm_per_fault(decisions, open_keys)
         if not _effective(decisions, open_keys):
             # Most observations are in range with nothing open: no write transaction for them.
             return 0
@@ -987,6 +997,38 @@ def _builtin(obs: Observation) -> list[_Decision]:
             for status in FAILURE_STATUSES
         ]
     return []
+
+
+def _one_alarm_per_fault(
+    decisions: Sequence[_Decision], open_keys: set[str]
+) -> Sequence[_Decision]:
+    """The decisions without raising a lamp's status alarm for a fault its failure flag's
+    alarm already stands for (open before this batch, or open at its end)."""
+    flags: dict[tuple[str, str], bool] = {}
+    for key in open_keys:
+        kind, _, rest = key.partition(":")
+        if kind == "flag":
+            flag, _, entity = rest.partition("|")
+            flags[(entity, flag)] = True
+    for d in decisions:
+        kind, _, rest = d.key.partition(":")
+        if kind == "flag":
+            flags[(d.entity_id, rest.partition("|")[0])] = d.raise_
+    covered = {
+        (entity, STATUS_OF_FLAG[flag])
+        for (entity, flag), raised in flags.items()
+        if raised and flag in STATUS_OF_FLAG
+    }
+    if not covered:
+        return decisions
+
+    def kept(d: _Decision) -> bool:
+        kind, _, rest = d.key.partition(":")
+        if kind != "status" or not d.raise_ or d.key in open_keys:
+            return True  # clearing, or repeating an alarm already open, is never held back
+        return (d.entity_id, rest.partition("|")[0]) not in covered
+
+    return [d for d in decisions if kept(d)]
 
 
 def _effective(decisions: Sequence[_Decision], open_keys: set[str]) -> bool:

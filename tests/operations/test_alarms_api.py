@@ -170,8 +170,14 @@ def test_alarm_filters(client: TestClient, services: Services, city: SmallCity) 
     assert total(department="gaj") == 0
     assert total(since=(T0 - timedelta(hours=1)).isoformat()) == 1
     assert total(since=(T0 + timedelta(hours=1)).isoformat()) == 0
+    assert total(until=(T0 + timedelta(hours=1)).isoformat()) == 1
+    assert total(until=T0.isoformat()) == 0  # raised at T0: "until" is excluded
+    rule_id = client.get(ALARMS, headers=reader).json()["items"][0]["rule_id"]
+    assert total(rule=rule_id) == 1
+    assert total(rule=rule_id + 1) == 0
     bad = client.get(ALARMS, params={"state": "sleeping"}, headers=reader)
     assert bad.status_code == 422
+    assert client.get(ALARMS, params={"rule": "x"}, headers=reader).status_code == 422
 
 
 def test_alarm_lifecycle_through_the_api(

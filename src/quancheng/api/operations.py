@@ -187,12 +187,16 @@ def list_alarms(
     since: Annotated[
         dt.datetime | None, Query(description="Raised at or after (ISO 8601).")
     ] = None,
+    until: Annotated[dt.datetime | None, Query(description="Raised before (ISO 8601).")] = None,
+    rule: Annotated[int | None, Query(ge=1, description="Raised by this rule (its id).")] = None,
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
 ) -> AlarmList:
-    """Alarms, newest first, with filters."""
+    """Alarms, newest first, with filters (a time without a zone is UTC)."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=dt.UTC)
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=dt.UTC)
     views, total = services.alarms.alarms(
         actor,
         state=state,
@@ -201,6 +205,8 @@ def list_alarms(
         district=district,
         department=department,
         since=since,
+        until=until,
+        rule_id=rule,
         limit=limit,
         offset=offset,
     )

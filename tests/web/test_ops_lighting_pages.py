@@ -178,12 +178,16 @@ def test_commands_and_their_outcome_at_each_lamp(client: TestClient, city: Small
     # One row for the request, however many lamps it went to.
     [row] = re.findall(r'<tr data-command="(\d+)">(.*?)</tr>', html, re.S)
     assert "调光" in row[1] and "30%" in row[1] and "排队中 2" in row[1]
+    sender = city.services.identity.names_of([city.principals["gaj_steward"].user_id])
+    [name] = sender.values()
+    assert f"· {name}</td>" in row[1]  # who sent it, beside how
     assert web.get("/ops/commands?state=acknowledged").text.count("<tr data-command=") == 0
     assert web.get("/ops/commands?source=manual").text.count("<tr data-command=") == 1
     # A command's page lists every lamp of its request, whichever lamp's command is named.
     for command_id in (row[0], seeded.command_id):
         page = web.get(f"/ops/commands/{command_id}").text
         assert re.findall(r'<tr data-lamp="([^"]+)" data-state="queued">', page) == list(LAMPS)
+        assert f"· {name}</dd>" in page
     web.get("/lang/en")
     english = web.get(f"/ops/commands/{seeded.command_id}").text
     assert "Outcome at each lamp" in english and "Queued" in english and "Dim" in english

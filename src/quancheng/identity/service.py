@@ -345,6 +345,17 @@ class IdentityService:
                 query = query.where(User.department_id == dept.id)
             return list(s.scalars(query))
 
+    def names_of(self, user_ids: Iterable[int | None]) -> dict[int, str]:
+        """Users' display names (their user name where none), for "who did it" on staff pages."""
+        wanted = {i for i in user_ids if i is not None}
+        if not wanted:
+            return {}
+        with self.db.reader() as s:
+            rows = s.execute(
+                select(User.id, User.display_name, User.username).where(User.id.in_(wanted))
+            )
+            return {uid: display or username for uid, display, username in rows}
+
     def find_users(
         self,
         actor: Principal,

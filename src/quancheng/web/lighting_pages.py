@@ -494,9 +494,12 @@ def command_list(web: WebDep) -> Response:
     )
     listing = Listing.of("/ops/commands", {"state": state, "source": source})
     more = len(rows) > PAGE_SIZE
+    batches = _batches(rows[:PAGE_SIZE])
+    senders = web.services.identity.names_of(b["first"].created_by for b in batches)
     return web.page(
         "ops_commands.html",
-        batches=_batches(rows[:PAGE_SIZE]),
+        batches=batches,
+        senders=senders,
         listing=listing,
         prev_url=listing.url(offset=max(0, offset - PAGE_SIZE)) if offset else None,
         next_url=listing.url(offset=offset + PAGE_SIZE) if more else None,
@@ -518,5 +521,6 @@ def command_page(command_id: int, web: WebDep) -> Response:
         lamps=sorted(lamps, key=lambda c: c.entity_id),
         states=Counter(c.state for c in lamps),
         truncated=len(lamps) >= BATCH_ROWS,
+        sender=web.services.identity.names_of([command.created_by]).get(command.created_by or 0),
         **_helpers(web),
     )

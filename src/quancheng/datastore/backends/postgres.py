@@ -125,6 +125,10 @@ class PostgresBackend(Backend):
         if texts:
             # A quoted "" is NULL for the readers too (in a typed column COPY refuses it).
             options.append(f"FORCE_NULL ({', '.join(texts)})")
+        # FREEZE: the table is created in this transaction, so its rows go in already frozen —
+        # ANALYZE and the first reads after the swap do not write every page again to set
+        # hint bits (and no later anti-wraparound vacuum rewrites the table).
+        options.append("FREEZE")
         statement = f"COPY {self._q(table)} ({names}) FROM STDIN (FORMAT csv, {', '.join(options)})"
         size = max(source.path.stat().st_size, 1)
         try:

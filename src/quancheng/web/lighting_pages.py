@@ -7,6 +7,8 @@ only ask it which departments the viewer may change, to decide which buttons to 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -337,10 +339,17 @@ def _refused_field(exc: BadRequest | NotFound) -> str:
     return "name"
 
 
-def _as_field_error(exc: BadRequest | NotFound) -> ValidationFailed:
-    return ValidationFailed(
-        exc.message, errors=[FieldError(_refused_field(exc), "invalid", exc.message)]
-    )
+@contextmanager
+def _refusals_as_field_errors() -> Iterator[None]:
+    """A service's refusal of a schedule (a bad time, an unknown group), as a ValidationFailed
+    on the form field it is about; any other NotFound goes on as it is."""
+    try:
+        yield
+    except (BadRequest, NotFound) as exc:
+        if isinstance(exc, NotFound) and exc.code != "unknown_device":
+            raise
+        error = FieldError(_refused_field(exc), "invalid", exc.message)
+        raise ValidationFailed(exc.message, errors=[error]) from exc
 
 
 def _field_message(web: Web, error: FieldError) -> str:
@@ -390,15 +399,11 @@ def create_schedule(web: WebDep, form: FormDep) -> Response:
     desk.require_schedule_writer(web.principal)
     values = _form_values(form)
     try:
-        try:
+        with _refusals_as_field_errors():
             fields = _schedule_fields(values)
             created = desk.create_schedule(
                 web.principal, department=values["department"] or None, **fields
             )
-        except (BadRequest, NotFound) as exc:
-            if isinstance(exc, NotFound) and exc.code != "unknown_device":
-                raise
-            raise _as_field_error(exc) from exc
     except ValidationFailed as exc:
         problem = form_problem(web, exc, _field_message, {})
         return _schedule_form(web, schedule=None, values=values, problem=problem, status=422)
@@ -439,12 +444,8 @@ def save_schedule(schedule_id: int, web: WebDep, form: FormDep) -> Response:
     schedule = desk.schedule_for_edit(web.principal, schedule_id)
     values = _form_values(form)
     try:
-        try:
+        with _refusals_as_field_errors():
             desk.update_schedule(web.principal, schedule_id, _schedule_fields(values))
-        except (BadRequest, NotFound) as exc:
-            if isinstance(exc, NotFound) and exc.code != "unknown_device":
-                raise
-            raise _as_field_error(exc) from exc
     except ValidationFailed as exc:
         problem = form_problem(web, exc, _field_message, {})
         return _schedule_form(web, schedule=schedule, values=values, problem=problem, status=422)
